@@ -1,0 +1,408 @@
+//! The history: one JSON object per line, the contract between the runner, the checkers and the
+//! reports (see DESIGN.md). Everything here is plain serde data so that a history can be written
+//! while a test runs, read back later, imported from other tools and re-checked.
+
+use std::fmt;
+use std::io::{BufRead, Write};
+
+use serde::{Deserialize, Serialize};
+
+/// What an entry in the history records.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum OpType {
+    /// A client started an operation; `value` carries the argument.
+    Invoke,
+    /// The operation took effect; `value` carries the result.
+    Ok,
+    /// The operation definitely did not take effect.
+    Fail,
+    /// Indeterminate: it may take effect at any time after its invoke, or never.
+    Info,
+}
+
+impl OpType {
+    /// Whether this entry completes an earlier invoke.
+    pub fn is_completion(self) -> bool {
+        self != OpType::Invoke
+    }
+}
+
+/// Who performed an op: a client process id, or a named actor such as `"nemesis"`.
+#[derive(Clone, Debug, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+#[serde(untagged)]
+pub enum Process {
+    /// A client process. After an `info` completion the runner retires the id.
+    Client(u64),
+    /// A non-client actor; its ops are not checked against a model.
+    Named(String),
+}
+
+impl fmt::Display for Process {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Process::Client(p) => write!(f, "{p}"),
+            Process::Named(n) => f.write_str(n),
+        }
+    }
+}
+
+/// The independent key an op touches; the linearizability check is split per key.
+#[derive(Clone, Debug, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+#[serde(untagged)]
+pub enum Key {
+    /// An integer key, as Jepsen's independent workloads use.
+    Int(i64),
+    /// A string key, as the Porcupine kv data uses.
+    Str(String),
+}
+
+impl fmt::Display for Key {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Key::Int(k) => write!(f, "{k}"),
+            Key::Str(k) => f.write_str(k),
+        }
+    }
+}
+
+/// One line of `history.jsonl`.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct Op {
+    /// Position in the history, 0.. (filled in from the position when a file leaves it out).
+    #[serde(default = "unset_index")]
+    pub index: u64,
+    /// `invoke`, `ok`, `fail` or `info`.
+    #[serde(rename = "type")]
+    pub kind: OpType,
+    /// Client process id, or `"nemesis"`.
+    pub process: Process,
+    /// Operation name: `read`, `write`, `cas`, … or a fault name.
+    pub f: String,
+    /// The independent key, if the workload has several.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub key: Option<Key>,
+    /// Argument on invoke, result on completion.
+    #[serde(default)]
+    pub value: serde_json::Value,
+    /// Nanoseconds since the test started (monotonic).
+    #[serde(default)]
+    pub time: u64,
+    /// The node the client talked to.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub node: Option<String>,
+    /// Why an op failed or is indeterminate.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub error: Option<serde_json::Value>,
+}
+
+fn unset_index() -> u64 {
+    u64::MAX
+}
+
+impl Op {
+    /// Whether the op belongs to a client (and so is checked against a model).
+    pub fn is_client(&self) -> bool {
+        matches!(self.process, Process::Client(_))
+    }
+}
+
+/// A bad history: where it is bad, which field, and what was expected.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub struct HistoryError {
+    /// The file (or other source name) being read.
+    pub file: String,
+    /// 1-based line, when the problem has one.
+    pub line: Option<u32>,
+    /// The field at fault, when there is one.
+    pub field: Option<String>,
+    /// What is wrong and what was expected.
+    pub message: String,
+}
+
+impl fmt::Display for HistoryError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{}", self.file)?;
+        if let Some(line) = self.line {
+            write!(f, ":{line}")?;
+        }
+        f.write_str(": ")?;
+        if let Some(field) = &self.field {
+            write!(f, "field `{field}`: ")?;
+        }
+        f.write_str(&self.message)
+    }
+}
+
+impl HistoryError {
+    /// An error about one line of a file.
+    pub fn at(file: &str, line: u32, field: Option<&str>, message: impl Into<String>) -> Self {
+        HistoryError {
+            file: file.to_string(),
+            line: Some(line),
+            field: field.map(str::to_string),
+            message: message.into(),
+        }
+    }
+
+    /// An error about a whole file.
+    pub fn file(file: &str, message: impl Into<String>) -> Self {
+        HistoryError { file: file.to_string(), line: None, field: None, message: message.into() }
+    }
+}
+
+/// A history and where each op came from, so that every later error can name a file and line.
+#[derive(Clone, Debug, Default)]
+pub struct History {
+    /// The ops, in the order they happened.
+    pub ops: Vec<Op>,
+    /// The source line of each op (1-based; same length as `ops`).
+    pub lines: Vec<u32>,
+    /// The file the history was read from, or a name for it.
+    pub source: String,
+}
+
+/// How a client op ended.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Outcome {
+    /// Took effect between invoke and completion.
+    Ok,
+    /// Did not take effect.
+    Fail,
+    /// May take effect at any time after the invoke, or never (also: never completed).
+    Info,
+}
+
+/// An invoke and its completion, as indices into [`History::ops`].
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct PairedOp {
+    /// The invoke entry.
+    pub invoke: usize,
+    /// The completion entry; `None` when the op never completed.
+    pub completion: Option<usize>,
+    /// `Info` also for an op that never completed.
+    pub outcome: Outcome,
+}
+
+impl History {
+    /// A history built in memory; lines are the positions.
+    pub fn from_ops(source: &str, ops: Vec<Op>) -> History {
+        let lines = (1..=ops.len() as u32).collect();
+        let mut h = History { ops, lines, source: source.to_string() };
+        h.fill_positions();
+        h
+    }
+
+    /// Reads JSONL (`history.jsonl`). Blank lines are skipped; every other line must be an op.
+    pub fn read_jsonl(source: &str, reader: impl BufRead) -> Result<History, HistoryError> {
+        let mut history = History { source: source.to_string(), ..History::default() };
+        for (n, line) in reader.lines().enumerate() {
+            let line_no = n as u32 + 1;
+            let line = line.map_err(|e| HistoryError::at(source, line_no, None, e.to_string()))?;
+            if line.trim().is_empty() {
+                continue;
+            }
+            let op: Op = serde_json::from_str(&line).map_err(|e| {
+                HistoryError::at(source, line_no, None, describe_json_error(&e))
+            })?;
+            history.ops.push(op);
+            history.lines.push(line_no);
+        }
+        if history.ops.is_empty() {
+            return Err(HistoryError::file(source, "the history is empty (no ops)"));
+        }
+        history.fill_positions();
+        Ok(history)
+    }
+
+    /// Writes the history as JSONL, one op per line.
+    pub fn write_jsonl(&self, mut out: impl Write) -> std::io::Result<()> {
+        for op in &self.ops {
+            serde_json::to_writer(&mut out, op)?;
+            out.write_all(b"\n")?;
+        }
+        Ok(())
+    }
+
+    /// `file:line` of op `i`.
+    pub fn location(&self, i: usize) -> String {
+        format!("{}:{}", self.source, self.lines.get(i).copied().unwrap_or(0))
+    }
+
+    /// An error about op `i`.
+    pub fn error_at(&self, i: usize, field: Option<&str>, message: impl Into<String>) -> HistoryError {
+        HistoryError::at(&self.source, self.lines.get(i).copied().unwrap_or(0), field, message)
+    }
+
+    /// Ops without an index or a time get them from their position (as Knossos does).
+    fn fill_positions(&mut self) {
+        let any_time = self.ops.iter().any(|op| op.time != 0);
+        for (i, op) in self.ops.iter_mut().enumerate() {
+            if op.index == u64::MAX {
+                op.index = i as u64;
+            }
+            if !any_time {
+                op.time = i as u64;
+            }
+        }
+    }
+
+    /// Matches every client invoke with its completion, following Jepsen's rules: a process has
+    /// at most one op in flight; a completion must follow an invoke of the same process and `f`.
+    /// An invoke that never completes counts as `info`. Nemesis ops are left out.
+    pub fn pair(&self) -> Result<Vec<PairedOp>, HistoryError> {
+        let mut pending: rustc_hash::FxHashMap<&Process, usize> = Default::default();
+        let mut paired: Vec<PairedOp> = Vec::new();
+        let mut slot_of_invoke: rustc_hash::FxHashMap<usize, usize> = Default::default();
+        for (i, op) in self.ops.iter().enumerate() {
+            if !op.is_client() {
+                continue;
+            }
+            if op.kind == OpType::Invoke {
+                if let Some(&earlier) = pending.get(&op.process) {
+                    return Err(self.error_at(
+                        i,
+                        Some("process"),
+                        format!(
+                            "process {} invokes again while its op from {} has not completed",
+                            op.process,
+                            self.location(earlier)
+                        ),
+                    ));
+                }
+                pending.insert(&op.process, i);
+                slot_of_invoke.insert(i, paired.len());
+                paired.push(PairedOp { invoke: i, completion: None, outcome: Outcome::Info });
+                continue;
+            }
+            let Some(invoke) = pending.remove(&op.process) else {
+                return Err(self.error_at(
+                    i,
+                    Some("process"),
+                    format!("a `{}` completion for process {} with no invoke before it", type_name(op.kind), op.process),
+                ));
+            };
+            if self.ops[invoke].f != op.f {
+                return Err(self.error_at(
+                    i,
+                    Some("f"),
+                    format!(
+                        "the completion says `{}` but its invoke at {} says `{}`",
+                        op.f,
+                        self.location(invoke),
+                        self.ops[invoke].f
+                    ),
+                ));
+            }
+            let slot = slot_of_invoke[&invoke];
+            paired[slot].completion = Some(i);
+            paired[slot].outcome = match op.kind {
+                OpType::Ok => Outcome::Ok,
+                OpType::Fail => Outcome::Fail,
+                _ => Outcome::Info,
+            };
+        }
+        Ok(paired)
+    }
+}
+
+fn type_name(t: OpType) -> &'static str {
+    match t {
+        OpType::Invoke => "invoke",
+        OpType::Ok => "ok",
+        OpType::Fail => "fail",
+        OpType::Info => "info",
+    }
+}
+
+/// serde_json's messages already name the field (`missing field `type``); add the expectation
+/// for the enum fields, whose messages are less obvious.
+fn describe_json_error(e: &serde_json::Error) -> String {
+    let msg = e.to_string();
+    if msg.contains("unknown variant") {
+        format!("{msg} (field `type` must be one of invoke, ok, fail, info)")
+    } else if msg.contains("did not match any variant of untagged enum Process") {
+        "field `process`: expected an integer or a name such as \"nemesis\"".to_string()
+    } else if msg.contains("did not match any variant of untagged enum Key") {
+        "field `key`: expected an integer or a string".to_string()
+    } else {
+        msg
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn read(text: &str) -> Result<History, HistoryError> {
+        History::read_jsonl("h.jsonl", text.as_bytes())
+    }
+
+    #[test]
+    fn reads_ops_and_pairs_them() {
+        let h = read(concat!(
+            r#"{"index":0,"type":"invoke","process":0,"f":"write","value":1,"time":5}"#, "\n",
+            r#"{"index":1,"type":"invoke","process":1,"f":"read","value":null,"time":6}"#, "\n",
+            "\n",
+            r#"{"index":2,"type":"ok","process":0,"f":"write","value":1,"time":7}"#, "\n",
+            r#"{"index":3,"type":"info","process":"nemesis","f":"partition","value":"halves","time":8}"#, "\n",
+        ))
+        .unwrap();
+        assert_eq!(h.ops.len(), 4);
+        assert_eq!(h.lines, vec![1, 2, 4, 5]);
+        let pairs = h.pair().unwrap();
+        assert_eq!(pairs.len(), 2);
+        assert_eq!(pairs[0], PairedOp { invoke: 0, completion: Some(2), outcome: Outcome::Ok });
+        // Process 1 never completed: indeterminate.
+        assert_eq!(pairs[1], PairedOp { invoke: 1, completion: None, outcome: Outcome::Info });
+    }
+
+    #[test]
+    fn names_file_line_and_field() {
+        let e = read("{\"type\":\"invoke\",\"process\":0,\"f\":\"read\"}\n{\"type\":\"done\",\"process\":0,\"f\":\"read\"}\n")
+            .unwrap_err();
+        assert_eq!(e.line, Some(2));
+        assert!(e.to_string().starts_with("h.jsonl:2: "), "{e}");
+        assert!(e.to_string().contains("invoke, ok, fail, info"), "{e}");
+
+        let e = read("{\"type\":\"invoke\",\"f\":\"read\"}\n").unwrap_err();
+        assert!(e.to_string().contains("missing field `process`"), "{e}");
+
+        let e = read("\n\n").unwrap_err();
+        assert!(e.to_string().contains("empty"), "{e}");
+    }
+
+    #[test]
+    fn completion_contract_is_enforced() {
+        let e = read("{\"type\":\"ok\",\"process\":3,\"f\":\"read\"}\n").unwrap().pair().unwrap_err();
+        assert_eq!((e.line, e.field.as_deref()), (Some(1), Some("process")));
+
+        let e = read("{\"type\":\"invoke\",\"process\":3,\"f\":\"read\"}\n{\"type\":\"ok\",\"process\":3,\"f\":\"write\"}\n")
+            .unwrap()
+            .pair()
+            .unwrap_err();
+        assert_eq!((e.line, e.field.as_deref()), (Some(2), Some("f")));
+
+        let e = read("{\"type\":\"invoke\",\"process\":3,\"f\":\"read\"}\n{\"type\":\"invoke\",\"process\":3,\"f\":\"read\"}\n")
+            .unwrap()
+            .pair()
+            .unwrap_err();
+        assert!(e.message.contains("still") || e.message.contains("not completed"), "{e}");
+    }
+
+    #[test]
+    fn missing_index_and_time_come_from_position() {
+        let h = read("{\"type\":\"invoke\",\"process\":0,\"f\":\"read\"}\n{\"type\":\"ok\",\"process\":0,\"f\":\"read\",\"value\":3}\n").unwrap();
+        assert_eq!((h.ops[1].index, h.ops[1].time), (1, 1));
+    }
+
+    #[test]
+    fn round_trips_through_jsonl() {
+        let h = read("{\"index\":0,\"type\":\"invoke\",\"process\":0,\"f\":\"cas\",\"key\":\"k\",\"value\":[1,2],\"time\":3,\"node\":\"n1\"}\n").unwrap();
+        let mut out = Vec::new();
+        h.write_jsonl(&mut out).unwrap();
+        let again = read(std::str::from_utf8(&out).unwrap()).unwrap();
+        assert_eq!(h.ops, again.ops);
+    }
+}

@@ -1,0 +1,334 @@
+//! The search for one key: Wing & Gong / Lowe "just-in-time" linearization, as in Porcupine,
+//! with three changes that matter on real histories.
+//!
+//! 1. **Indeterminate ops have no return.** An op that ended `info` (or never ended) may take
+//!    effect at any time after its invoke, or never; placing it after everything is the same as
+//!    never. So the search succeeds as soon as every `ok` op is linearized, and never has to
+//!    carry open `info` ops to the end of the history.
+//! 2. **Identical indeterminate ops are interchangeable.** Two open `info` ops with the same
+//!    model op (say two timed-out `write 3`) lead to the same states; the search only ever
+//!    linearizes such twins in invoke order, which cuts the 2^k subsets of k twins to k+1.
+//!    (Sound: the earlier twin is available wherever the later one is, since neither returns.)
+//! 3. **The memo table keys on a Zobrist hash** of the set of linearized ops (128 bits, updated
+//!    in O(1) per step) plus the model state, instead of a bitset of the whole key's history,
+//!    which costs O(n/64) to hash and store per entry. A wrong "seen before" would need two
+//!    different sets with equal 128-bit hashes among the entries of one search: below 2^-64 even
+//!    for 2^32 entries.
+//!
+//! The search stops with `Unknown` at the time limit, at the memory budget (checked before the
+//! memo table grows, so it never allocates past it) or when cancelled.
+
+use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
+use std::time::Instant;
+
+use rustc_hash::{FxHashMap, FxHashSet};
+
+use crate::model::Model;
+
+/// One op of a key's history, ready for the search.
+#[derive(Clone, Debug)]
+pub(crate) struct SearchOp<O> {
+    /// The model's op.
+    pub op: O,
+    /// Position of the invoke in the history (real-time order).
+    pub call: u64,
+    /// Position of the `ok` completion; `None` for an indeterminate op.
+    pub ret: Option<u64>,
+}
+
+/// Why a search ended without a verdict.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) enum Stop {
+    TimeLimit,
+    MemoryBudget,
+    Cancelled,
+}
+
+/// Limits shared by all keys of one check.
+pub(crate) struct Limits {
+    pub deadline: Option<Instant>,
+    pub memory_limit: usize,
+    pub memory_used: AtomicUsize,
+    pub cancel: AtomicBool,
+}
+
+impl Limits {
+    fn check(&self) -> Option<Stop> {
+        if self.cancel.load(Ordering::Relaxed) {
+            return Some(Stop::Cancelled);
+        }
+        if self.deadline.is_some_and(|d| Instant::now() >= d) {
+            return Some(Stop::TimeLimit);
+        }
+        None
+    }
+}
+
+/// The deepest point the search reached in a non-linearizable history.
+#[derive(Clone, Debug)]
+pub(crate) struct Witness<S> {
+    /// Ops (indices into the key's ops) in the order they were linearized.
+    pub prefix: Vec<usize>,
+    /// The `ok` op whose return was reached without being able to linearize it.
+    pub culprit: usize,
+    /// The model state after `prefix`.
+    pub state: S,
+}
+
+/// What the search found.
+#[derive(Debug)]
+pub(crate) enum Found<S> {
+    Linearizable,
+    NotLinearizable(Witness<S>),
+    Unknown(Stop),
+}
+
+/// Counters for the result and the benchmark.
+#[derive(Clone, Copy, Debug, Default)]
+pub(crate) struct Stats {
+    /// Distinct (set, state) configurations stored.
+    pub states: u64,
+    /// Peak estimated memory of this search, in bytes.
+    pub peak_bytes: usize,
+}
+
+const NIL: u32 = u32::MAX;
+const HEAD: u32 = 0;
+const NO_CLASS: u32 = u32::MAX;
+/// Limits are looked at every this many steps.
+const CHECK_EVERY: u64 = 1 << 10;
+
+/// The call/return entries in real-time order, as a doubly linked list whose nodes can be lifted
+/// out and put back (dancing links).
+struct EntryList {
+    next: Vec<u32>,
+    prev: Vec<u32>,
+    /// Per node: the op index, and whether it is the op's return.
+    op: Vec<u32>,
+    is_ret: Vec<bool>,
+    call_node: Vec<u32>,
+    ret_node: Vec<u32>,
+}
+
+impl EntryList {
+    fn new<O>(ops: &[SearchOp<O>]) -> EntryList {
+        let mut events: Vec<(u64, u32, bool)> = Vec::with_capacity(ops.len() * 2);
+        for (i, op) in ops.iter().enumerate() {
+            events.push((op.call, i as u32, false));
+            if let Some(r) = op.ret {
+                events.push((r, i as u32, true));
+            }
+        }
+        events.sort_unstable_by_key(|&(pos, _, is_ret)| (pos, is_ret));
+        let nodes = events.len() + 1;
+        let mut list = EntryList {
+            next: vec![NIL; nodes],
+            prev: vec![NIL; nodes],
+            op: vec![NIL; nodes],
+            is_ret: vec![false; nodes],
+            call_node: vec![NIL; ops.len()],
+            ret_node: vec![NIL; ops.len()],
+        };
+        for (k, &(_, op, is_ret)) in events.iter().enumerate() {
+            let node = k as u32 + 1;
+            list.prev[node as usize] = node - 1;
+            list.next[(node - 1) as usize] = node;
+            list.op[node as usize] = op;
+            list.is_ret[node as usize] = is_ret;
+            if is_ret {
+                list.ret_node[op as usize] = node;
+            } else {
+                list.call_node[op as usize] = node;
+            }
+        }
+        list
+    }
+
+    fn unlink(&mut self, node: u32) {
+        let (p, n) = (self.prev[node as usize], self.next[node as usize]);
+        self.next[p as usize] = n;
+        if n != NIL {
+            self.prev[n as usize] = p;
+        }
+    }
+
+    fn relink(&mut self, node: u32) {
+        let (p, n) = (self.prev[node as usize], self.next[node as usize]);
+        self.next[p as usize] = node;
+        if n != NIL {
+            self.prev[n as usize] = node;
+        }
+    }
+
+    /// Takes an op's call and return out of the list.
+    fn lift(&mut self, op: usize) {
+        self.unlink(self.call_node[op]);
+        if self.ret_node[op] != NIL {
+            self.unlink(self.ret_node[op]);
+        }
+    }
+
+    /// Puts them back, in reverse order.
+    fn unlift(&mut self, op: usize) {
+        if self.ret_node[op] != NIL {
+            self.relink(self.ret_node[op]);
+        }
+        self.relink(self.call_node[op]);
+    }
+}
+
+/// 128 pseudo-random bits per op, from a fixed seed: the search is deterministic.
+fn zobrist_keys(n: usize) -> Vec<u128> {
+    let mut seed = 0x243F_6A88_85A3_08D3_u64;
+    (0..n)
+        .map(|_| {
+            let hi = crate::synth::splitmix(&mut seed) as u128;
+            let lo = crate::synth::splitmix(&mut seed) as u128;
+            (hi << 64) | lo
+        })
+        .collect()
+}
+
+/// Indeterminate ops with equal model ops form a class; returns (class, rank within class) per op.
+fn twin_classes<O: Eq + std::hash::Hash>(ops: &[SearchOp<O>]) -> (Vec<u32>, Vec<u32>, usize) {
+    let mut class_of: FxHashMap<&O, u32> = FxHashMap::default();
+    let mut sizes: Vec<u32> = Vec::new();
+    let mut class = vec![NO_CLASS; ops.len()];
+    let mut rank = vec![0; ops.len()];
+    // Ranks follow invoke order, so visit ops by their call position.
+    let mut order: Vec<usize> = (0..ops.len()).filter(|&i| ops[i].ret.is_none()).collect();
+    order.sort_unstable_by_key(|&i| ops[i].call);
+    for i in order {
+        let next = class_of.len() as u32;
+        let c = *class_of.entry(&ops[i].op).or_insert(next);
+        if c as usize == sizes.len() {
+            sizes.push(0);
+        }
+        class[i] = c;
+        rank[i] = sizes[c as usize];
+        sizes[c as usize] += 1;
+    }
+    (class, rank, sizes.len())
+}
+
+struct Frame<S> {
+    op: u32,
+    prev_state: S,
+}
+
+/// Decides whether `ops` (one key) are linearizable with respect to `model`.
+pub(crate) fn search<M: Model>(model: &M, ops: &[SearchOp<M::Op>], limits: &Limits) -> (Found<M::State>, Stats) {
+    let mut stats = Stats::default();
+    let mut list = EntryList::new(ops);
+    let zobrist = zobrist_keys(ops.len());
+    let (class, rank, classes) = twin_classes(ops);
+    let mut taken = vec![0u32; classes];
+
+    let mut remaining_ok = ops.iter().filter(|o| o.ret.is_some()).count();
+    let mut state = model.init();
+    let mut linearized: u128 = 0;
+    let mut stack: Vec<Frame<M::State>> = Vec::new();
+    let mut memo: FxHashSet<(u128, M::State)> = FxHashSet::default();
+    let mut heap_bytes = 0usize;
+    let mut published = 0usize;
+
+    // The deepest prefix seen, kept incrementally: `snapshot[..valid]` always equals the bottom
+    // of the current stack, so each snapshot copies only what changed since the last one.
+    let mut snapshot: Vec<u32> = Vec::new();
+    let mut snapshot_valid = 0usize;
+    let mut best: Option<(usize, usize, M::State)> = None; // (depth, culprit, state)
+
+    let entry_bytes = std::mem::size_of::<(u128, M::State)>() + 1;
+    let frame_bytes = std::mem::size_of::<Frame<M::State>>();
+    let mut steps = 0u64;
+    let mut cur = list.next[HEAD as usize];
+
+    let outcome = loop {
+        if remaining_ok == 0 {
+            break Found::Linearizable;
+        }
+        steps += 1;
+        if steps % CHECK_EVERY == 0 {
+            let estimate = memo.capacity() * entry_bytes + 2 * heap_bytes + stack.capacity() * frame_bytes;
+            stats.peak_bytes = stats.peak_bytes.max(estimate);
+            if estimate > published {
+                limits.memory_used.fetch_add(estimate - published, Ordering::Relaxed);
+            } else {
+                limits.memory_used.fetch_sub(published - estimate, Ordering::Relaxed);
+            }
+            published = estimate;
+            if let Some(stop) = limits.check() {
+                break Found::Unknown(stop);
+            }
+        }
+
+        if cur == NIL || list.is_ret[cur as usize] {
+            // The earliest pending return: its op must be linearized before anything after it,
+            // and it was not. Record how far we got, then undo the last choice.
+            let culprit = if cur == NIL { usize::MAX } else { list.op[cur as usize] as usize };
+            if culprit != usize::MAX && best.as_ref().is_none_or(|(depth, _, _)| stack.len() > *depth) {
+                snapshot.truncate(snapshot_valid);
+                snapshot.extend(stack[snapshot_valid..].iter().map(|f| f.op));
+                snapshot_valid = stack.len();
+                best = Some((stack.len(), culprit, state.clone()));
+            }
+            let Some(frame) = stack.pop() else {
+                let (depth, culprit, state) = best.unwrap_or((0, 0, model.init()));
+                let prefix = snapshot[..depth].iter().map(|&o| o as usize).collect();
+                break Found::NotLinearizable(Witness { prefix, culprit, state });
+            };
+            let op = frame.op as usize;
+            state = frame.prev_state;
+            linearized ^= zobrist[op];
+            list.unlift(op);
+            if ops[op].ret.is_some() {
+                remaining_ok += 1;
+            }
+            if class[op] != NO_CLASS {
+                taken[class[op] as usize] -= 1;
+            }
+            snapshot_valid = snapshot_valid.min(stack.len());
+            cur = list.next[list.call_node[op] as usize];
+            continue;
+        }
+
+        let op = list.op[cur as usize] as usize;
+        let in_turn = class[op] == NO_CLASS || taken[class[op] as usize] == rank[op];
+        if in_turn {
+            if let Some(next_state) = model.step(&state, &ops[op].op) {
+                let next_set = linearized ^ zobrist[op];
+                if memo.len() == memo.capacity() {
+                    // The table is about to double: refuse if that would pass the budget.
+                    let grown = (memo.capacity().max(16) * 2) * entry_bytes;
+                    let others = limits.memory_used.load(Ordering::Relaxed).saturating_sub(published);
+                    if others + grown + 2 * heap_bytes > limits.memory_limit {
+                        break Found::Unknown(Stop::MemoryBudget);
+                    }
+                }
+                let bytes = model.state_heap_bytes(&next_state);
+                if memo.insert((next_set, next_state.clone())) {
+                    heap_bytes += bytes;
+                    stats.states += 1;
+                    let prev_state = std::mem::replace(&mut state, next_state);
+                    stack.push(Frame { op: op as u32, prev_state });
+                    linearized = next_set;
+                    list.lift(op);
+                    if ops[op].ret.is_some() {
+                        remaining_ok -= 1;
+                    }
+                    if class[op] != NO_CLASS {
+                        taken[class[op] as usize] += 1;
+                    }
+                    cur = list.next[HEAD as usize];
+                    continue;
+                }
+            }
+        }
+        cur = list.next[cur as usize];
+    };
+
+    let estimate = memo.capacity() * entry_bytes + 2 * heap_bytes + stack.capacity() * frame_bytes;
+    stats.peak_bytes = stats.peak_bytes.max(estimate);
+    limits.memory_used.fetch_sub(published, Ordering::Relaxed);
+    (outcome, stats)
+}

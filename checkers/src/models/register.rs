@@ -1,0 +1,85 @@
+//! A read/write register, optionally with compare-and-set (Knossos's `register` and
+//! `cas-register`). Values are scalars; the initial value is nil unless told.
+
+use serde_json::Value;
+
+use crate::history::Op;
+use crate::model::{result_value, Model, ModelError, Scalar};
+
+/// A single register. `cas` is accepted only by the cas-register.
+#[derive(Clone, Debug)]
+pub struct Register {
+    init: Scalar,
+    with_cas: bool,
+}
+
+impl Register {
+    /// A read/write register.
+    pub fn plain(init: Scalar) -> Self {
+        Register { init, with_cas: false }
+    }
+
+    /// A read/write/compare-and-set register.
+    pub fn cas(init: Scalar) -> Self {
+        Register { init, with_cas: true }
+    }
+}
+
+/// A register op. A read's value is `None` when its result is unknown.
+#[derive(Clone, Debug, PartialEq, Eq, Hash)]
+pub enum RegisterOp {
+    /// `read`, with the value it returned.
+    Read(Option<Scalar>),
+    /// `write v`.
+    Write(Scalar),
+    /// `cas [from to]` that succeeded (failed ones never reach the model).
+    Cas(Scalar, Scalar),
+}
+
+impl Model for Register {
+    type Op = RegisterOp;
+    type State = Scalar;
+
+    fn init(&self) -> Scalar {
+        self.init.clone()
+    }
+
+    fn parse(&self, invoke: &Op, completion: Option<&Op>) -> Result<RegisterOp, ModelError> {
+        match invoke.f.as_str() {
+            "read" => Ok(RegisterOp::Read(
+                result_value(completion).map(|v| Scalar::from_json(v, "value", "a read's result")).transpose()?,
+            )),
+            "write" => Ok(RegisterOp::Write(Scalar::from_json(&invoke.value, "value", "a write's argument")?)),
+            "cas" if self.with_cas => match &invoke.value {
+                Value::Array(pair) if pair.len() == 2 => Ok(RegisterOp::Cas(
+                    Scalar::from_json(&pair[0], "value", "cas `from`")?,
+                    Scalar::from_json(&pair[1], "value", "cas `to`")?,
+                )),
+                other => Err(ModelError::new("value", format!("a cas needs [from, to], found {other}"))),
+            },
+            f if self.with_cas => Err(ModelError::unknown_f("cas-register", f, &["read", "write", "cas"])),
+            f => Err(ModelError::unknown_f("register", f, &["read", "write"])),
+        }
+    }
+
+    fn step(&self, state: &Scalar, op: &RegisterOp) -> Option<Scalar> {
+        match op {
+            RegisterOp::Read(None) => Some(state.clone()),
+            RegisterOp::Read(Some(v)) => (v == state).then(|| state.clone()),
+            RegisterOp::Write(v) => Some(v.clone()),
+            RegisterOp::Cas(from, to) => (from == state).then(|| to.clone()),
+        }
+    }
+
+    fn is_unconstrained(&self, op: &RegisterOp) -> bool {
+        matches!(op, RegisterOp::Read(None))
+    }
+
+    fn state_json(&self, state: &Scalar) -> Value {
+        state.to_json()
+    }
+
+    fn state_heap_bytes(&self, state: &Scalar) -> usize {
+        state.heap_bytes()
+    }
+}
