@@ -38,6 +38,28 @@ pub trait Model: Send + Sync {
         false
     }
 
+    /// Whether [`Model::may_reach`] is implemented (the search then looks ahead).
+    const LOOKS_AHEAD: bool = false;
+
+    /// A quick necessary condition used to prune the search: could `target`, an op that must be
+    /// linearized before its return, still be linearized from `state` if only ops from
+    /// `available` (ops invoked before that return) were applied first, in some order? Return
+    /// `false` only when it certainly could not; `true` when unsure.
+    fn may_reach(&self, _state: &Self::State, _target: &Self::Op, _available: &[&Self::Op]) -> bool {
+        true
+    }
+
+    /// Whether [`Model::forget`] is implemented.
+    const FORGETS: bool = false;
+
+    /// States that no pending op can ever observe may be merged: return `Some(stand_in)` when
+    /// no op in `pending` (the `ok` ops not yet linearized, earliest return first) could observe
+    /// `state` or any state grown from it before it is overwritten. Every such state then
+    /// behaves the same, and the search's memo table can treat them as one.
+    fn forget(&self, _state: &Self::State, _pending: &mut dyn Iterator<Item = &Self::Op>) -> Option<Self::State> {
+        None
+    }
+
     /// The state as JSON, for explanations and reports.
     fn state_json(&self, state: &Self::State) -> Value;
 

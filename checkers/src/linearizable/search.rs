@@ -15,6 +15,14 @@
 //!    different sets with equal 128-bit hashes among the entries of one search: below 2^-64 even
 //!    for 2^32 entries.
 //!
+//! 4. **Look-ahead and forgetting, through optional model hooks.** After each step the search
+//!    asks the model whether the next few pending returns are still reachable with the ops
+//!    invoked before them ([`Model::may_reach`]: a get of "ab" cannot follow the string "b"
+//!    without a put); and whether any pending op can still observe the new state at all
+//!    ([`Model::forget`]), so that states which must be overwritten are merged. Both are
+//!    necessary conditions, so pruning with them is sound; on Porcupine's c50-bad they turn an
+//!    out-of-memory search into milliseconds.
+//!
 //! The search stops with `Unknown` at the time limit, at the memory budget (checked before the
 //! memo table grows, so it never allocates past it) or when cancelled.
 
@@ -95,6 +103,8 @@ pub(crate) struct Stats {
 const NIL: u32 = u32::MAX;
 const HEAD: u32 = 0;
 const NO_CLASS: u32 = u32::MAX;
+/// How many pending returns the look-ahead examines after each step.
+const LOOKAHEAD_RETURNS: usize = 4;
 /// Limits are looked at every this many steps.
 const CHECK_EVERY: u64 = 1 << 10;
 
@@ -166,6 +176,49 @@ impl EntryList {
         if self.ret_node[op] != NIL {
             self.unlink(self.ret_node[op]);
         }
+    }
+
+    /// The look-ahead: each of the first few pending returns must still be reachable using only
+    /// the ops invoked before it.
+    fn may_finish<'o, M: Model>(
+        &self,
+        model: &M,
+        ops: &'o [SearchOp<M::Op>],
+        state: &M::State,
+        available: &mut Vec<&'o M::Op>,
+    ) -> bool {
+        available.clear();
+        let mut returns_checked = 0;
+        let mut node = self.next[HEAD as usize];
+        while node != NIL && returns_checked < LOOKAHEAD_RETURNS {
+            let op = &ops[self.op[node as usize] as usize].op;
+            if self.is_ret[node as usize] {
+                if !model.may_reach(state, op, available) {
+                    return false;
+                }
+                returns_checked += 1;
+            } else {
+                available.push(op);
+            }
+            node = self.next[node as usize];
+        }
+        true
+    }
+
+    /// The ops whose returns are still in the list, earliest return first.
+    fn pending_returns<'o, O>(&'o self, ops: &'o [SearchOp<O>]) -> impl Iterator<Item = (usize, &'o O)> + 'o {
+        let mut node = self.next[HEAD as usize];
+        std::iter::from_fn(move || {
+            while node != NIL {
+                let here = node as usize;
+                node = self.next[here];
+                if self.is_ret[here] {
+                    let op = self.op[here] as usize;
+                    return Some((op, &ops[op].op));
+                }
+            }
+            None
+        })
     }
 
     /// Puts them back, in reverse order.
@@ -240,6 +293,7 @@ pub(crate) fn search<M: Model>(model: &M, ops: &[SearchOp<M::Op>], limits: &Limi
 
     let entry_bytes = std::mem::size_of::<(u128, M::State)>() + 1;
     let frame_bytes = std::mem::size_of::<Frame<M::State>>();
+    let mut available: Vec<&M::Op> = Vec::new();
     let mut steps = 0u64;
     let mut cur = list.next[HEAD as usize];
 
@@ -265,6 +319,7 @@ pub(crate) fn search<M: Model>(model: &M, ops: &[SearchOp<M::Op>], limits: &Limi
         if cur == NIL || list.is_ret[cur as usize] {
             // The earliest pending return: its op must be linearized before anything after it,
             // and it was not. Record how far we got, then undo the last choice.
+            // (`cur == NIL` is the look-ahead's dead end: record nothing, just undo.)
             let culprit = if cur == NIL { usize::MAX } else { list.op[cur as usize] as usize };
             if culprit != usize::MAX && best.as_ref().is_none_or(|(depth, _, _)| stack.len() > *depth) {
                 snapshot.truncate(snapshot_valid);
@@ -295,8 +350,15 @@ pub(crate) fn search<M: Model>(model: &M, ops: &[SearchOp<M::Op>], limits: &Limi
         let op = list.op[cur as usize] as usize;
         let in_turn = class[op] == NO_CLASS || taken[class[op] as usize] == rank[op];
         if in_turn {
-            if let Some(next_state) = model.step(&state, &ops[op].op) {
+            if let Some(mut next_state) = model.step(&state, &ops[op].op) {
                 let next_set = linearized ^ zobrist[op];
+                if M::FORGETS {
+                    // The op is about to be linearized: it no longer counts as pending.
+                    let mut pending = list.pending_returns(ops).filter(|&(i, _)| i != op).map(|(_, o)| o);
+                    if let Some(stand_in) = model.forget(&next_state, &mut pending) {
+                        next_state = stand_in;
+                    }
+                }
                 if memo.len() == memo.capacity() {
                     // The table is about to double: refuse if that would pass the budget.
                     let grown = (memo.capacity().max(16) * 2) * entry_bytes;
@@ -320,6 +382,11 @@ pub(crate) fn search<M: Model>(model: &M, ops: &[SearchOp<M::Op>], limits: &Limi
                         taken[class[op] as usize] += 1;
                     }
                     cur = list.next[HEAD as usize];
+                    if M::LOOKS_AHEAD && !list.may_finish(model, ops, &state, &mut available) {
+                        // A pending return can no longer be reached from here: treat the new
+                        // state as a dead end (its memo entry keeps it from being tried again).
+                        cur = NIL;
+                    }
                     continue;
                 }
             }

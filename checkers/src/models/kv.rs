@@ -1,5 +1,10 @@
 //! A string key-value store with get / put / append, as in Porcupine's kv test data. The history
 //! is split per `key`, so the model is one key's string; every key starts as "".
+//!
+//! The state is `None` for "a string no pending get can ever see": once the search knows a
+//! string must be overwritten by a put before anyone reads it, all such strings behave alike and
+//! are merged (see [`Model::forget`]). Without this, k concurrent appends before a put give k!
+//! distinct strings and the search explodes (Porcupine's c50-bad).
 
 use std::sync::Arc;
 
@@ -33,10 +38,10 @@ fn string(v: &Value, what: &str) -> Result<Arc<str>, ModelError> {
 
 impl Model for Kv {
     type Op = KvOp;
-    type State = Arc<str>;
+    type State = Option<Arc<str>>;
 
-    fn init(&self) -> Arc<str> {
-        "".into()
+    fn init(&self) -> Option<Arc<str>> {
+        Some("".into())
     }
 
     fn parse(&self, invoke: &Op, completion: Option<&Op>) -> Result<KvOp, ModelError> {
@@ -48,29 +53,59 @@ impl Model for Kv {
         }
     }
 
-    fn step(&self, state: &Arc<str>, op: &KvOp) -> Option<Arc<str>> {
-        match op {
-            KvOp::Get(None) => Some(state.clone()),
-            KvOp::Get(Some(v)) => (v == state).then(|| state.clone()),
-            KvOp::Put(v) => Some(v.clone()),
-            KvOp::Append(v) => {
-                let mut s = String::with_capacity(state.len() + v.len());
-                s.push_str(state);
-                s.push_str(v);
-                Some(s.into())
+    fn step(&self, state: &Option<Arc<str>>, op: &KvOp) -> Option<Option<Arc<str>>> {
+        match (op, state) {
+            (KvOp::Get(None), _) => Some(state.clone()),
+            (KvOp::Get(Some(v)), Some(s)) => (v == s).then(|| state.clone()),
+            (KvOp::Get(Some(_)), None) => None,
+            (KvOp::Put(v), _) => Some(Some(v.clone())),
+            (KvOp::Append(_), None) => Some(None),
+            (KvOp::Append(v), Some(s)) => {
+                let mut next = String::with_capacity(s.len() + v.len());
+                next.push_str(s);
+                next.push_str(v);
+                Some(Some(next.into()))
             }
         }
+    }
+
+    const LOOKS_AHEAD: bool = true;
+
+    /// A get of `v` needs the string to grow into `v` by appends, unless an available put
+    /// replaces it first: so `v` starts with the current string or with some available put.
+    fn may_reach(&self, state: &Option<Arc<str>>, target: &KvOp, available: &[&KvOp]) -> bool {
+        let KvOp::Get(Some(v)) = target else { return true };
+        state.as_ref().is_some_and(|s| v.starts_with(&**s))
+            || available.iter().any(|op| matches!(op, KvOp::Put(p) if v.starts_with(&**p)))
     }
 
     fn is_unconstrained(&self, op: &KvOp) -> bool {
         matches!(op, KvOp::Get(None))
     }
 
-    fn state_json(&self, state: &Arc<str>) -> Value {
-        Value::String(state.to_string())
+    const FORGETS: bool = true;
+
+    /// Appends only grow a string, so a pending get of `v` can see `state` (or what grows from
+    /// it) only if `v` starts with it. If none can, the string must be overwritten by a put
+    /// before anyone reads it.
+    fn forget(&self, state: &Option<Arc<str>>, pending: &mut dyn Iterator<Item = &KvOp>) -> Option<Option<Arc<str>>> {
+        let s = state.as_ref()?;
+        for op in pending {
+            if matches!(op, KvOp::Get(Some(v)) if v.starts_with(&**s)) {
+                return None;
+            }
+        }
+        Some(None)
     }
 
-    fn state_heap_bytes(&self, state: &Arc<str>) -> usize {
-        state.len() + 16
+    fn state_json(&self, state: &Option<Arc<str>>) -> Value {
+        match state {
+            Some(s) => Value::String(s.to_string()),
+            None => Value::String("(a value no pending get can read: a put must overwrite it first)".into()),
+        }
+    }
+
+    fn state_heap_bytes(&self, state: &Option<Arc<str>>) -> usize {
+        state.as_ref().map_or(0, |s| s.len() + 16)
     }
 }

@@ -71,6 +71,19 @@ impl Model for Register {
         }
     }
 
+    const LOOKS_AHEAD: bool = true;
+
+    /// A read of `v` needs the register to hold `v` now, or an available write or cas to put it
+    /// there.
+    fn may_reach(&self, state: &Scalar, target: &RegisterOp, available: &[&RegisterOp]) -> bool {
+        let RegisterOp::Read(Some(v)) = target else { return true };
+        v == state
+            || available.iter().any(|op| match op {
+                RegisterOp::Write(w) | RegisterOp::Cas(_, w) => w == v,
+                RegisterOp::Read(_) => false,
+            })
+    }
+
     fn is_unconstrained(&self, op: &RegisterOp) -> bool {
         matches!(op, RegisterOp::Read(None))
     }
