@@ -192,7 +192,8 @@ pub fn read_jepsen_log(source: &str, text: &str) -> Result<History, HistoryError
             continue;
         }
         let body = match raw.find(" - ") {
-            Some(at) if raw[..at].contains("jepsen") => &raw[at + 3..],
+            // `jepsen.util` is the logger of ops; other loggers' lines are chatter.
+            Some(at) if raw[..at].contains("jepsen.util") => &raw[at + 3..],
             _ if looks_like_jepsen_log_line(raw) => raw,
             _ => continue, // other log lines (nemesis chatter, headers) carry no op
         };

@@ -342,5 +342,8 @@ fn explain<M: Model>(
         .filter(|&i| ops[i].call < end && ops[i].ret.unwrap_or(u64::MAX) > culprit.call)
         .map(op_ref)
         .collect();
-    Failure { op: op_ref(witness.culprit), prefix, state: model.state_json(&witness.state), concurrent }
+    // The state replayed along the prefix, not the search's own: the search may have merged
+    // states no pending op can observe (`Model::forget`), and a reader wants the real one.
+    let _ = witness.state;
+    Failure { op: op_ref(witness.culprit), prefix, state: model.state_json(&state), concurrent }
 }

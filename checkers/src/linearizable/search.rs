@@ -180,29 +180,30 @@ impl EntryList {
 
     /// The look-ahead: each of the first few pending returns must still be reachable using only
     /// the ops invoked before it.
-    fn may_finish<'o, M: Model>(
+    /// Returns the first op that can no longer be reached, if any.
+    fn unreachable_return<'o, M: Model>(
         &self,
         model: &M,
         ops: &'o [SearchOp<M::Op>],
         state: &M::State,
         available: &mut Vec<&'o M::Op>,
-    ) -> bool {
+    ) -> Option<usize> {
         available.clear();
         let mut returns_checked = 0;
         let mut node = self.next[HEAD as usize];
         while node != NIL && returns_checked < LOOKAHEAD_RETURNS {
-            let op = &ops[self.op[node as usize] as usize].op;
+            let i = self.op[node as usize] as usize;
             if self.is_ret[node as usize] {
-                if !model.may_reach(state, op, available) {
-                    return false;
+                if !model.may_reach(state, &ops[i].op, available) {
+                    return Some(i);
                 }
                 returns_checked += 1;
             } else {
-                available.push(op);
+                available.push(&ops[i].op);
             }
             node = self.next[node as usize];
         }
-        true
+        None
     }
 
     /// The ops whose returns are still in the list, earliest return first.
@@ -269,6 +270,42 @@ struct Frame<S> {
     prev_state: S,
 }
 
+/// The deepest failure seen: the prefix linearized when some pending op was found impossible.
+/// Kept incrementally: `prefix[..valid]` always equals the bottom of the current stack, so each
+/// new record copies only what changed since the last one.
+struct Deepest<S> {
+    prefix: Vec<u32>,
+    valid: usize,
+    found: Option<(usize, usize, S)>, // (depth, culprit, state)
+}
+
+impl<S> Default for Deepest<S> {
+    fn default() -> Self {
+        Deepest { prefix: Vec::new(), valid: 0, found: None }
+    }
+}
+
+impl<S: Clone> Deepest<S> {
+    fn record(&mut self, stack: &[Frame<S>], culprit: usize, state: &S) {
+        if self.found.as_ref().is_some_and(|(depth, _, _)| stack.len() <= *depth) {
+            return;
+        }
+        self.prefix.truncate(self.valid);
+        self.prefix.extend(stack[self.valid..].iter().map(|f| f.op));
+        self.valid = stack.len();
+        self.found = Some((stack.len(), culprit, state.clone()));
+    }
+
+    fn stack_shrank_to(&mut self, len: usize) {
+        self.valid = self.valid.min(len);
+    }
+
+    fn into_witness<M: Model<State = S>>(self, model: &M) -> Witness<S> {
+        let (depth, culprit, state) = self.found.unwrap_or_else(|| (0, 0, model.init()));
+        Witness { prefix: self.prefix[..depth].iter().map(|&o| o as usize).collect(), culprit, state }
+    }
+}
+
 /// Decides whether `ops` (one key) are linearizable with respect to `model`.
 pub(crate) fn search<M: Model>(model: &M, ops: &[SearchOp<M::Op>], limits: &Limits) -> (Found<M::State>, Stats) {
     let mut stats = Stats::default();
@@ -285,11 +322,7 @@ pub(crate) fn search<M: Model>(model: &M, ops: &[SearchOp<M::Op>], limits: &Limi
     let mut heap_bytes = 0usize;
     let mut published = 0usize;
 
-    // The deepest prefix seen, kept incrementally: `snapshot[..valid]` always equals the bottom
-    // of the current stack, so each snapshot copies only what changed since the last one.
-    let mut snapshot: Vec<u32> = Vec::new();
-    let mut snapshot_valid = 0usize;
-    let mut best: Option<(usize, usize, M::State)> = None; // (depth, culprit, state)
+    let mut best = Deepest::default();
 
     let entry_bytes = std::mem::size_of::<(u128, M::State)>() + 1;
     let frame_bytes = std::mem::size_of::<Frame<M::State>>();
@@ -320,17 +353,11 @@ pub(crate) fn search<M: Model>(model: &M, ops: &[SearchOp<M::Op>], limits: &Limi
             // The earliest pending return: its op must be linearized before anything after it,
             // and it was not. Record how far we got, then undo the last choice.
             // (`cur == NIL` is the look-ahead's dead end: record nothing, just undo.)
-            let culprit = if cur == NIL { usize::MAX } else { list.op[cur as usize] as usize };
-            if culprit != usize::MAX && best.as_ref().is_none_or(|(depth, _, _)| stack.len() > *depth) {
-                snapshot.truncate(snapshot_valid);
-                snapshot.extend(stack[snapshot_valid..].iter().map(|f| f.op));
-                snapshot_valid = stack.len();
-                best = Some((stack.len(), culprit, state.clone()));
+            if cur != NIL {
+                best.record(&stack, list.op[cur as usize] as usize, &state);
             }
             let Some(frame) = stack.pop() else {
-                let (depth, culprit, state) = best.unwrap_or((0, 0, model.init()));
-                let prefix = snapshot[..depth].iter().map(|&o| o as usize).collect();
-                break Found::NotLinearizable(Witness { prefix, culprit, state });
+                break Found::NotLinearizable(best.into_witness(model));
             };
             let op = frame.op as usize;
             state = frame.prev_state;
@@ -342,7 +369,7 @@ pub(crate) fn search<M: Model>(model: &M, ops: &[SearchOp<M::Op>], limits: &Limi
             if class[op] != NO_CLASS {
                 taken[class[op] as usize] -= 1;
             }
-            snapshot_valid = snapshot_valid.min(stack.len());
+            best.stack_shrank_to(stack.len());
             cur = list.next[list.call_node[op] as usize];
             continue;
         }
@@ -382,10 +409,13 @@ pub(crate) fn search<M: Model>(model: &M, ops: &[SearchOp<M::Op>], limits: &Limi
                         taken[class[op] as usize] += 1;
                     }
                     cur = list.next[HEAD as usize];
-                    if M::LOOKS_AHEAD && !list.may_finish(model, ops, &state, &mut available) {
-                        // A pending return can no longer be reached from here: treat the new
-                        // state as a dead end (its memo entry keeps it from being tried again).
-                        cur = NIL;
+                    if M::LOOKS_AHEAD {
+                        if let Some(culprit) = list.unreachable_return(model, ops, &state, &mut available) {
+                            // A pending return can no longer be reached from here: the new state
+                            // is a dead end (its memo entry keeps it from being tried again).
+                            best.record(&stack, culprit, &state);
+                            cur = NIL;
+                        }
                     }
                     continue;
                 }

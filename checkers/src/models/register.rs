@@ -57,6 +57,10 @@ impl Model for Register {
                 )),
                 other => Err(ModelError::new("value", format!("a cas needs [from, to], found {other}"))),
             },
+            "cas" => Err(ModelError::new(
+                "f",
+                "model `register` has no operation `cas`; the cas-register model has (--model cas-register)",
+            )),
             f if self.with_cas => Err(ModelError::unknown_f("cas-register", f, &["read", "write", "cas"])),
             f => Err(ModelError::unknown_f("register", f, &["read", "write"])),
         }
