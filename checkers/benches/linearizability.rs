@@ -1,1 +1,203 @@
-fn main() {}
+//! `cargo bench -p checkers`: time and peak heap of the linearizability checker on the labelled
+//! Porcupine histories and on large synthetic ones. Peak heap is measured exactly by a counting
+//! allocator, reset before each case, and includes the history itself.
+//!
+//! Porcupine's data is read from `FAULTLINE_DATA` or ../shared/data; without it those cases
+//! are skipped (and say so).
+
+use std::alloc::{GlobalAlloc, Layout, System};
+use std::path::PathBuf;
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::time::{Duration, Instant};
+
+use checkers::history::History;
+use checkers::import::{read_history, Format};
+use checkers::models::ModelName;
+use checkers::synth::{generate, Spec, Workload};
+use checkers::{CheckOptions, LinearizabilityResult};
+
+struct Counting;
+
+static CURRENT: AtomicUsize = AtomicUsize::new(0);
+static PEAK: AtomicUsize = AtomicUsize::new(0);
+
+unsafe impl GlobalAlloc for Counting {
+    unsafe fn alloc(&self, layout: Layout) -> *mut u8 {
+        let p = unsafe { System.alloc(layout) };
+        if !p.is_null() {
+            let now = CURRENT.fetch_add(layout.size(), Ordering::Relaxed) + layout.size();
+            PEAK.fetch_max(now, Ordering::Relaxed);
+        }
+        p
+    }
+    unsafe fn dealloc(&self, ptr: *mut u8, layout: Layout) {
+        unsafe { System.dealloc(ptr, layout) };
+        CURRENT.fetch_sub(layout.size(), Ordering::Relaxed);
+    }
+    unsafe fn realloc(&self, ptr: *mut u8, layout: Layout, new_size: usize) -> *mut u8 {
+        let p = unsafe { System.realloc(ptr, layout, new_size) };
+        if !p.is_null() {
+            if new_size > layout.size() {
+                let now = CURRENT.fetch_add(new_size - layout.size(), Ordering::Relaxed) + new_size - layout.size();
+                PEAK.fetch_max(now, Ordering::Relaxed);
+            } else {
+                CURRENT.fetch_sub(layout.size() - new_size, Ordering::Relaxed);
+            }
+        }
+        p
+    }
+}
+
+#[global_allocator]
+static ALLOCATOR: Counting = Counting;
+
+fn reset_peak() {
+    PEAK.store(CURRENT.load(Ordering::Relaxed), Ordering::Relaxed);
+}
+
+fn mib(bytes: usize) -> f64 {
+    bytes as f64 / (1 << 20) as f64
+}
+
+fn data_dir() -> Option<PathBuf> {
+    let dir = match std::env::var_os("FAULTLINE_DATA") {
+        Some(d) => PathBuf::from(d),
+        None => PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../shared/data"),
+    };
+    let dir = dir.join("porcupine");
+    dir.is_dir().then_some(dir)
+}
+
+/// Best of `runs` timings of `f` (the machine has 2 cores and other load; the minimum is the
+/// least noisy), with the peak heap of the first run above what was allocated before it (so a
+/// history built before the call is not counted; one read inside it is).
+fn measure<T>(runs: usize, mut f: impl FnMut() -> T) -> (Duration, usize, T) {
+    reset_peak();
+    let base = heap_now();
+    let start = Instant::now();
+    let out = f();
+    let mut best = start.elapsed();
+    let peak = PEAK.load(Ordering::Relaxed) - base;
+    for _ in 1..runs {
+        let start = Instant::now();
+        let _ = f();
+        best = best.min(start.elapsed());
+    }
+    (best, peak, out)
+}
+
+/// `peak`: the heap's peak during the case above the heap before it.
+fn report(name: &str, time: Duration, peak: usize, result: &str) {
+    println!("{name:<62} {:>9.1} ms {:>8.1} MiB  {result}", time.as_secs_f64() * 1e3, mib(peak));
+}
+
+fn heap_now() -> usize {
+    CURRENT.load(Ordering::Relaxed)
+}
+
+fn summary(r: &LinearizabilityResult) -> String {
+    let invalid = r.per_key.iter().filter(|k| k.valid == checkers::Validity::Invalid).count();
+    let states: u64 = r.per_key.iter().map(|k| k.states).sum();
+    let cause = r.cause.map(|c| format!(" ({})", c.describe())).unwrap_or_default();
+    format!("{}{cause}; {} keys, {invalid} invalid; {} ops; {states} states", r.valid.as_str(), r.keys, r.checked_ops)
+}
+
+fn read(path: &PathBuf, format: Format) -> History {
+    let text = std::fs::read_to_string(path).expect("readable data file");
+    read_history(&path.display().to_string(), &text, format).expect("valid history")
+}
+
+fn main() {
+    // `cargo bench` passes `--bench`; `cargo test --all-targets` does not, and then this only
+    // shows that it builds and starts.
+    if !std::env::args().any(|a| a == "--bench") {
+        println!("linearizability benchmark: run it with `cargo bench -p checkers`");
+        return;
+    }
+    // Any other argument filters cases by name.
+    let filter: Option<String> = std::env::args().skip(1).find(|a| !a.starts_with("--"));
+    let wanted = |name: &str| filter.as_ref().is_none_or(|f| name.contains(f.as_str()));
+    let all_keys = CheckOptions { all_keys: true, ..CheckOptions::default() };
+    println!("threads: {}", all_keys.threads);
+    println!("{:<62} {:>12} {:>12}  result", "case", "time", "heap peak");
+
+    if let Some(dir) = data_dir() {
+        if wanted("porcupine etcd") {
+            let mut files: Vec<PathBuf> = std::fs::read_dir(dir.join("etcd")).unwrap().map(|e| e.unwrap().path()).collect();
+            files.sort();
+            let (time, peak, verdicts) = measure(5, || {
+                files
+                    .iter()
+                    .map(|f| ModelName::CasRegister.check(None, &read(f, Format::PorcupineEtcd), &all_keys).unwrap().valid)
+                    .collect::<Vec<_>>()
+            });
+            let valid = verdicts.iter().filter(|v| **v == checkers::Validity::Valid).count();
+            report(&format!("porcupine etcd: all {} files, read + check", files.len()), time, peak, &format!("{valid} valid, {} invalid", verdicts.len() - valid));
+            let h = read(&dir.join("etcd/etcd_002.log"), Format::PorcupineEtcd);
+            let (time, peak, r) = measure(5, || ModelName::CasRegister.check(None, &h, &all_keys).unwrap());
+            report("porcupine etcd_002 (19 info ops open to the end)", time, peak, &summary(&r));
+            let h = read(&dir.join("etcd/etcd_007.log"), Format::PorcupineEtcd);
+            let (time, peak, r) = measure(5, || ModelName::CasRegister.check(None, &h, &all_keys).unwrap());
+            report("porcupine etcd_007", time, peak, &summary(&r));
+        }
+        for (file, options, label) in [
+            ("c50-ok.txt", &all_keys, ""),
+            ("c50-bad.txt", &all_keys, ", every key decided"),
+            ("c50-bad.txt", &CheckOptions::default(), ", stop at first invalid key"),
+        ] {
+            let name = format!("porcupine kv {file}{label}");
+            if !wanted(&name) {
+                continue;
+            }
+            let path = dir.join("kv").join(file);
+            let (time, peak, r) = measure(5, || ModelName::Kv.check(None, &read(&path, Format::PorcupineKv), options).unwrap());
+            report(&format!("{name}, read + check"), time, peak, &summary(&r));
+        }
+    } else {
+        println!("SKIPPED porcupine cases: no data at ../shared/data/porcupine (set FAULTLINE_DATA)");
+    }
+
+    if wanted("synthetic kv") {
+        let spec = Spec { workload: Workload::Kv, ops: 1_000_000, clients: 20, keys: 1000, info_rate: 0.01, values: 1_000_000, seed: 1 };
+        let before = heap_now();
+        let history = generate(&spec);
+        let resident = heap_now() - before;
+        let (time, peak, r) = measure(3, || ModelName::Kv.check(None, &history, &all_keys).unwrap());
+        report("synthetic kv: 1M ops, 1000 keys, 20 clients, 1% info", time, peak, &summary(&r));
+        println!("  (the history itself, in memory before the check: {:.1} MiB)", mib(resident));
+        let path = std::env::temp_dir().join("faultline-bench-kv-1m.jsonl");
+        history.write_jsonl(std::io::BufWriter::new(std::fs::File::create(&path).unwrap())).unwrap();
+        drop(history);
+        let size = std::fs::metadata(&path).map(|m| m.len()).unwrap_or(0);
+        let (time, peak, r) = measure(1, || {
+            let text = std::fs::read_to_string(&path).unwrap();
+            let h = read_history("kv-1m.jsonl", &text, Format::Jsonl).unwrap();
+            drop(text);
+            ModelName::Kv.check(None, &h, &all_keys).unwrap()
+        });
+        report(&format!("  same, from a {:.0} MiB JSONL file: read + check", mib(size as usize)), time, peak, &summary(&r));
+        let _ = std::fs::remove_file(&path);
+    }
+
+    if wanted("synthetic cas-register") {
+        let spec = Spec { workload: Workload::CasRegister, ops: 100_000, clients: 10, keys: 1, info_rate: 0.01, values: 5, seed: 1 };
+        let history = generate(&spec);
+        let limited = CheckOptions { timeout: Some(Duration::from_secs(30)), max_memory: 2 << 30, ..CheckOptions::default() };
+        let (time, peak, r) = measure(1, || ModelName::CasRegister.check(None, &history, &limited).unwrap());
+        report("synthetic cas-register: 100k ops, 1 key, 10 clients, 1% info", time, peak, &summary(&r));
+        drop(history);
+        let clean = Spec { info_rate: 0.0, ..spec };
+        let history = generate(&clean);
+        let (time, peak, r) = measure(1, || ModelName::CasRegister.check(None, &history, &limited).unwrap());
+        report("synthetic cas-register: 100k ops, 1 key, 10 clients, no info", time, peak, &summary(&r));
+        // A hard one: 20 clients and 10% of ops indeterminate, all open to the end.
+        let hard = Spec { clients: 20, info_rate: 0.10, ..spec };
+        drop(history);
+        let history = generate(&hard);
+        let (time, peak, r) = measure(1, || ModelName::CasRegister.check(None, &history, &limited).unwrap());
+        report("synthetic cas-register: 100k ops, 20 clients, 10% info, 30 s", time, peak, &summary(&r));
+        let tight = CheckOptions { max_memory: 256 << 20, ..limited };
+        let (time, peak, r) = measure(1, || ModelName::CasRegister.check(None, &history, &tight).unwrap());
+        report("  same with a 256 MiB budget", time, peak, &summary(&r));
+    }
+}

@@ -139,18 +139,48 @@ pub struct EdnReader<'a> {
     chars: std::iter::Peekable<std::str::Chars<'a>>,
     line: u32,
     column: u32,
+    /// Set by [`EdnReader::enter_sequence`]: the bracket that ends the sequence being read.
+    closing: Option<char>,
 }
 
 impl<'a> EdnReader<'a> {
     /// A reader over `text`.
     pub fn new(text: &'a str) -> Self {
-        EdnReader { chars: text.chars().peekable(), line: 1, column: 1 }
+        EdnReader { chars: text.chars().peekable(), line: 1, column: 1, closing: None }
+    }
+
+    /// If the next value is a vector or a list, steps inside it: `next_value` then yields its
+    /// elements, each with its own line, and `None` at its end. Returns whether it did.
+    pub fn enter_sequence(&mut self) -> bool {
+        self.skip_space();
+        let closing = match self.chars.peek() {
+            Some('[') => ']',
+            Some('(') => ')',
+            _ => return false,
+        };
+        self.bump();
+        self.closing = Some(closing);
+        true
     }
 
     /// The next top-level value and the line it starts on, or `None` at the end.
     pub fn next_value(&mut self) -> Result<Option<(u32, Edn)>, EdnError> {
         self.skip_space();
-        if self.chars.peek().is_none() {
+        if let Some(closing) = self.closing {
+            match self.chars.peek() {
+                Some(&c) if c == closing => {
+                    self.bump();
+                    self.closing = None;
+                    self.skip_space();
+                    if let Some(&c) = self.chars.peek() {
+                        return Err(self.error(format!("unexpected `{c}` after the history's closing `{closing}`")));
+                    }
+                    return Ok(None);
+                }
+                None => return Err(self.error(format!("unexpected end of input, expected `{closing}`"))),
+                _ => {}
+            }
+        } else if self.chars.peek().is_none() {
             return Ok(None);
         }
         let line = self.line;

@@ -194,6 +194,49 @@ impl History {
         h
     }
 
+    /// Parses JSONL text, in parallel on all cores for large inputs (parsing is most of the time
+    /// of checking a big history). Same result and errors as [`History::read_jsonl`].
+    pub fn parse_jsonl(source: &str, text: &str) -> Result<History, HistoryError> {
+        const CHUNK: usize = 4 << 20;
+        let threads = std::thread::available_parallelism().map(|n| n.get()).unwrap_or(1);
+        if text.len() < 2 * CHUNK || threads == 1 {
+            return History::read_jsonl(source, text.as_bytes());
+        }
+        // Split at line ends into about one piece per thread, remembering each piece's first line.
+        let mut pieces: Vec<(u32, &str)> = Vec::new();
+        let (mut start, mut line) = (0usize, 1u32);
+        let target = text.len().div_ceil(threads);
+        while start < text.len() {
+            let mut end = (start + target).min(text.len());
+            end = match text[end..].find('\n') {
+                Some(nl) => end + nl + 1,
+                None => text.len(),
+            };
+            let piece = &text[start..end];
+            pieces.push((line, piece));
+            line += piece.bytes().filter(|&b| b == b'\n').count() as u32;
+            start = end;
+        }
+        let parsed: Vec<Result<(Vec<Op>, Vec<u32>), HistoryError>> = std::thread::scope(|scope| {
+            let handles: Vec<_> = pieces
+                .iter()
+                .map(|&(first_line, piece)| scope.spawn(move || parse_lines(source, first_line, piece)))
+                .collect();
+            handles.into_iter().map(|h| h.join().unwrap_or_else(|_| Err(HistoryError::file(source, "parser thread panicked")))).collect()
+        });
+        let mut history = History { source: source.to_string(), ..History::default() };
+        for piece in parsed {
+            let (ops, lines) = piece?;
+            history.ops.extend(ops);
+            history.lines.extend(lines);
+        }
+        if history.ops.is_empty() {
+            return Err(HistoryError::file(source, "the history is empty (no ops)"));
+        }
+        history.fill_positions();
+        Ok(history)
+    }
+
     /// Reads JSONL (`history.jsonl`). Blank lines are skipped; every other line must be an op.
     pub fn read_jsonl(source: &str, reader: impl BufRead) -> Result<History, HistoryError> {
         let mut history = History { source: source.to_string(), ..History::default() };
@@ -203,9 +246,7 @@ impl History {
             if line.trim().is_empty() {
                 continue;
             }
-            let op: Op = serde_json::from_str(&line).map_err(|e| {
-                HistoryError::at(source, line_no, None, describe_json_error(&e))
-            })?;
+            let op = parse_op_line(source, line_no, &line)?;
             history.ops.push(op);
             history.lines.push(line_no);
         }
@@ -307,6 +348,22 @@ impl History {
     }
 }
 
+/// Parses the ops of one piece of a JSONL text whose first line is `first_line`.
+fn parse_lines(source: &str, first_line: u32, piece: &str) -> Result<(Vec<Op>, Vec<u32>), HistoryError> {
+    let mut ops = Vec::new();
+    let mut lines = Vec::new();
+    for (n, line) in piece.lines().enumerate() {
+        if line.trim().is_empty() {
+            continue;
+        }
+        let line_no = first_line + n as u32;
+        let op = parse_op_line(source, line_no, line)?;
+        ops.push(op);
+        lines.push(line_no);
+    }
+    Ok((ops, lines))
+}
+
 fn type_name(t: OpType) -> &'static str {
     match t {
         OpType::Invoke => "invoke",
@@ -316,19 +373,28 @@ fn type_name(t: OpType) -> &'static str {
     }
 }
 
-/// serde_json's messages already name the field (`missing field `type``); add the expectation
-/// for the enum fields, whose messages are less obvious.
-fn describe_json_error(e: &serde_json::Error) -> String {
-    let msg = e.to_string();
-    if msg.contains("unknown variant") {
-        format!("{msg} (field `type` must be one of invoke, ok, fail, info)")
-    } else if msg.contains("did not match any variant of untagged enum Process") {
-        "field `process`: expected an integer or a name such as \"nemesis\"".to_string()
-    } else if msg.contains("did not match any variant of untagged enum Key") {
-        "field `key`: expected an integer or a string".to_string()
-    } else {
-        msg
-    }
+/// One JSONL line as an op; the error names the line, the field and what was expected.
+fn parse_op_line(source: &str, line_no: u32, line: &str) -> Result<Op, HistoryError> {
+    let mut de = serde_json::Deserializer::from_str(line);
+    serde_path_to_error::deserialize::<_, Op>(&mut de).map_err(|e| {
+        let path = e.path().to_string();
+        let field = (path != ".").then_some(path);
+        let inner = e.into_inner();
+        // serde_json says where in the line; the line itself is in the location already.
+        let mut message = inner.to_string();
+        if let Some(at) = message.rfind(" at line ") {
+            message.truncate(at);
+            message.push_str(&format!(" (column {})", inner.column()));
+        }
+        let hint = match field.as_deref() {
+            Some("type") => " (expected one of invoke, ok, fail, info)",
+            Some("process") => " (expected an integer or a name such as \"nemesis\")",
+            Some("key") => " (expected an integer or a string)",
+            Some("time") | Some("index") => " (expected a non-negative integer)",
+            _ => "",
+        };
+        HistoryError { file: source.to_string(), line: Some(line_no), field, message: format!("{message}{hint}") }
+    })
 }
 
 #[cfg(test)]
@@ -365,6 +431,11 @@ mod tests {
         assert_eq!(e.line, Some(2));
         assert!(e.to_string().starts_with("h.jsonl:2: "), "{e}");
         assert!(e.to_string().contains("invoke, ok, fail, info"), "{e}");
+        assert_eq!(e.field.as_deref(), Some("type"));
+
+        let e = read("{\"type\":\"invoke\",\"process\":0,\"f\":\"read\",\"time\":\"soon\"}\n").unwrap_err();
+        assert_eq!(e.field.as_deref(), Some("time"));
+        assert!(e.to_string().starts_with("h.jsonl:1: field `time`: invalid type: string \"soon\""), "{e}");
 
         let e = read("{\"type\":\"invoke\",\"f\":\"read\"}\n").unwrap_err();
         assert!(e.to_string().contains("missing field `process`"), "{e}");
@@ -395,6 +466,26 @@ mod tests {
     fn missing_index_and_time_come_from_position() {
         let h = read("{\"type\":\"invoke\",\"process\":0,\"f\":\"read\"}\n{\"type\":\"ok\",\"process\":0,\"f\":\"read\",\"value\":3}\n").unwrap();
         assert_eq!((h.ops[1].index, h.ops[1].time), (1, 1));
+    }
+
+    #[test]
+    fn parallel_parse_matches_sequential_parse() {
+        let h = crate::synth::generate(&crate::synth::Spec::new(crate::synth::Workload::Kv, 60_000, 7, 3));
+        let mut text = Vec::new();
+        h.write_jsonl(&mut text).unwrap();
+        let mut text = String::from_utf8(text).unwrap();
+        text.insert_str(0, "\n"); // a blank first line shifts every line number by one
+        let fast = History::parse_jsonl("h", &text).unwrap();
+        let slow = History::read_jsonl("h", text.as_bytes()).unwrap();
+        assert!(text.len() > 8 << 20, "big enough to be split");
+        assert_eq!(fast.ops, slow.ops);
+        assert_eq!(fast.lines, slow.lines);
+        // An error deep in a later piece still names its line.
+        let bad_line = slow.lines[slow.lines.len() - 5];
+        let mut broken: Vec<&str> = text.lines().collect();
+        broken[bad_line as usize - 1] = "{\"type\":\"ok\"}";
+        let e = History::parse_jsonl("h", &broken.join("\n")).unwrap_err();
+        assert_eq!(e.line, Some(bad_line));
     }
 
     #[test]

@@ -79,7 +79,7 @@ fn looks_like_jepsen_log_line(line: &str) -> bool {
 /// Reads a history in the given format. `source` names the file in errors.
 pub fn read_history(source: &str, text: &str, format: Format) -> Result<History, HistoryError> {
     let history = match format {
-        Format::Jsonl => History::read_jsonl(source, text.as_bytes())?,
+        Format::Jsonl => History::parse_jsonl(source, text)?,
         Format::Edn | Format::PorcupineKv => read_edn(source, text)?,
         Format::PorcupineEtcd => read_jepsen_log(source, text)?,
     };
@@ -91,22 +91,15 @@ pub fn read_history(source: &str, text: &str, format: Format) -> Result<History,
 
 /// A Jepsen / Knossos EDN history.
 pub fn read_edn(source: &str, text: &str) -> Result<History, HistoryError> {
+    // One top-level vector or list holding the ops, or a stream of op maps.
     let mut reader = EdnReader::new(text);
+    reader.enter_sequence();
     let mut forms = Vec::new();
     loop {
         match reader.next_value() {
             Ok(Some(form)) => forms.push(form),
             Ok(None) => break,
             Err(e) => return Err(HistoryError::at(source, e.line, None, format!("column {}: {}", e.column, e.message))),
-        }
-    }
-    // One top-level vector or list holding the ops, or a stream of op maps.
-    if let [(_, Edn::Vector(items) | Edn::List(items))] = forms.as_slice() {
-        if items.iter().all(|i| matches!(i, Edn::Map(_))) {
-            // Per-op lines are not known inside one form: count ops from its first line.
-            let start = forms[0].0;
-            let items = items.clone();
-            forms = items.into_iter().enumerate().map(|(i, op)| (start + i as u32, op)).collect();
         }
     }
     let mut ops = Vec::with_capacity(forms.len());
@@ -290,10 +283,13 @@ mod tests {
 
     #[test]
     fn reads_edn_vectors_and_streams() {
-        let vector = "[{:process 0, :type :invoke, :f :cas, :value [1 2]}\n {:process 0, :type :ok, :f :cas, :value [1 2]}]";
+        let vector = "; a comment\n[{:process 0, :type :invoke, :f :cas, :value [1 2]}\n\n {:process 0,\n  :type :ok, :f :cas, :value [1 2]}]\n";
         let h = read_edn("h.edn", vector).unwrap();
         assert_eq!(h.ops.len(), 2);
         assert_eq!(h.ops[1].index, 1);
+        assert_eq!(h.lines, vec![2, 4], "each op keeps the line it starts on");
+        let e = read_edn("h.edn", "[{:process 0, :type :invoke, :f :read}] {:process 1}").unwrap_err();
+        assert!(e.message.contains("after the history's closing"), "{e}");
         let stream = "{:process 0, :type :invoke, :f :read, :value nil, :time 10}\n{:process :nemesis, :type :info, :f :start, :value nil, :time 20}\n";
         let h = read_edn("h.edn", stream).unwrap();
         assert_eq!(h.ops[1].process, Process::Named("nemesis".into()));

@@ -242,13 +242,9 @@ pub fn generate(spec: &Spec) -> History {
     let mut clock = vec![0u64; clients];
     let mut process: Vec<u64> = (0..clients as u64).collect();
     let mut next_process = clients as u64;
-    let mut stopped = vec![false; clients];
     let mut unique = 0i64;
     for n in 0..spec.ops {
         let client = n % clients;
-        if stopped[client] {
-            continue;
-        }
         let (f, arg) = plan_op(spec, &mut rng, &mut unique);
         let key = (spec.keys > 1).then(|| Key::Int(rng.below(spec.keys as u64) as i64));
         let info = rng.chance(spec.info_rate);
@@ -270,10 +266,10 @@ pub fn generate(spec: &Spec) -> History {
         });
         events.push((start, 3 * id as u64, 0, id));
         events.push((effect, 3 * id as u64 + 1, 1, id));
+        // An op that never completes is still in flight at the end; like Jepsen's workers, the
+        // client carries on under a fresh process id.
         if !never_completes {
             events.push((end, 3 * id as u64 + 2, 2, id));
-        } else {
-            stopped[client] = true;
         }
         if info {
             process[client] = next_process;

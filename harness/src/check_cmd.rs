@@ -95,6 +95,7 @@ pub fn run(args: CheckArgs) -> Result<i32, Failure> {
         }
     };
     let history = import::read_history(&name, &text, format).map_err(Failure::bad_input)?;
+    drop(text); // a big history's text is as large as the history: free it before the search
     let (model, inferred) = match args.model {
         Some(m) => (m, false),
         None => match format {

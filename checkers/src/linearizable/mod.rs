@@ -226,8 +226,12 @@ pub fn check_linearizable<M: Model>(
         }
         let invoke = &history.ops[pair.invoke];
         let completion = if pair.outcome == Outcome::Ok { pair.completion.map(|c| &history.ops[c]) } else { None };
-        let at = if completion.is_some() && pair.outcome == Outcome::Ok { pair.completion.unwrap_or(pair.invoke) } else { pair.invoke };
-        let op = model.parse(invoke, completion).map_err(|e| history.error_at(at, Some(e.field), e.message))?;
+        let op = model.parse(invoke, completion).map_err(|e| {
+            // Point at the completion only if the fault is in its result: the invoke alone parses.
+            let in_result = completion.is_some() && model.parse(invoke, None).is_ok();
+            let at = if in_result { pair.completion.unwrap_or(pair.invoke) } else { pair.invoke };
+            history.error_at(at, Some(e.field), e.message)
+        })?;
         if completion.is_none() && model.is_unconstrained(&op) {
             continue;
         }

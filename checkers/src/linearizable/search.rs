@@ -265,6 +265,15 @@ fn twin_classes<O: Eq + std::hash::Hash>(ops: &[SearchOp<O>]) -> (Vec<u32>, Vec<
     (class, rank, sizes.len())
 }
 
+/// Bytes a hash table of this capacity allocates: buckets are the next power of two above
+/// capacity × 8/7, each an entry plus a control byte.
+fn table_bytes(capacity: usize, entry_bytes: usize) -> usize {
+    if capacity == 0 {
+        return 0;
+    }
+    (capacity * 8 / 7).max(1).next_power_of_two() * entry_bytes
+}
+
 struct Frame<S> {
     op: u32,
     prev_state: S,
@@ -336,7 +345,7 @@ pub(crate) fn search<M: Model>(model: &M, ops: &[SearchOp<M::Op>], limits: &Limi
         }
         steps += 1;
         if steps % CHECK_EVERY == 0 {
-            let estimate = memo.capacity() * entry_bytes + 2 * heap_bytes + stack.capacity() * frame_bytes;
+            let estimate = table_bytes(memo.capacity(), entry_bytes) + 2 * heap_bytes + stack.capacity() * frame_bytes;
             stats.peak_bytes = stats.peak_bytes.max(estimate);
             if estimate > published {
                 limits.memory_used.fetch_add(estimate - published, Ordering::Relaxed);
@@ -387,10 +396,13 @@ pub(crate) fn search<M: Model>(model: &M, ops: &[SearchOp<M::Op>], limits: &Limi
                     }
                 }
                 if memo.len() == memo.capacity() {
-                    // The table is about to double: refuse if that would pass the budget.
-                    let grown = (memo.capacity().max(16) * 2) * entry_bytes;
+                    // The table is about to double, and while it moves the old and the new table
+                    // both exist: refuse if that would pass the budget.
+                    let table = table_bytes(memo.capacity(), entry_bytes);
+                    let grown = 2 * table.max(16 * entry_bytes);
                     let others = limits.memory_used.load(Ordering::Relaxed).saturating_sub(published);
-                    if others + grown + 2 * heap_bytes > limits.memory_limit {
+                    let needed = table + grown + 2 * heap_bytes + stack.capacity() * frame_bytes;
+                    if others + needed > limits.memory_limit {
                         break Found::Unknown(Stop::MemoryBudget);
                     }
                 }
@@ -424,7 +436,7 @@ pub(crate) fn search<M: Model>(model: &M, ops: &[SearchOp<M::Op>], limits: &Limi
         cur = list.next[cur as usize];
     };
 
-    let estimate = memo.capacity() * entry_bytes + 2 * heap_bytes + stack.capacity() * frame_bytes;
+    let estimate = table_bytes(memo.capacity(), entry_bytes) + 2 * heap_bytes + stack.capacity() * frame_bytes;
     stats.peak_bytes = stats.peak_bytes.max(estimate);
     limits.memory_used.fetch_sub(published, Ordering::Relaxed);
     (outcome, stats)

@@ -1,0 +1,176 @@
+//! `faultline check` as a user runs it: exit codes, words on stdout, JSON, and clear errors.
+
+use std::path::{Path, PathBuf};
+use std::process::{Command, Output};
+
+use checkers::synth::{generate, Spec, Workload};
+
+fn faultline(args: &[&str]) -> Output {
+    Command::new(env!("CARGO_BIN_EXE_faultline")).args(args).output().expect("faultline runs")
+}
+
+fn sample(name: &str) -> String {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("../samples").join(name).display().to_string()
+}
+
+fn stdout(o: &Output) -> String {
+    String::from_utf8_lossy(&o.stdout).into_owned()
+}
+
+fn stderr(o: &Output) -> String {
+    String::from_utf8_lossy(&o.stderr).into_owned()
+}
+
+/// A scratch file that is removed when the test ends, even on failure.
+struct Scratch(PathBuf);
+
+impl Scratch {
+    fn new(name: &str, contents: &str) -> Scratch {
+        let path = std::env::temp_dir().join(format!("faultline-test-{}-{name}", std::process::id()));
+        std::fs::write(&path, contents).unwrap();
+        Scratch(path)
+    }
+    fn path(&self) -> &str {
+        self.0.to_str().unwrap()
+    }
+}
+
+impl Drop for Scratch {
+    fn drop(&mut self) {
+        let _ = std::fs::remove_file(&self.0);
+    }
+}
+
+#[test]
+fn valid_history_exits_0() {
+    let o = faultline(&["check", &sample("cas-register-valid.jsonl"), "--model", "cas-register"]);
+    assert_eq!(o.status.code(), Some(0), "{}{}", stdout(&o), stderr(&o));
+    assert!(stdout(&o).contains("valid: the history is linearizable"), "{}", stdout(&o));
+}
+
+#[test]
+fn stale_read_exits_1_and_names_the_op() {
+    let o = faultline(&["check", &sample("stale-read.jsonl")]);
+    assert_eq!(o.status.code(), Some(1), "{}{}", stdout(&o), stderr(&o));
+    let out = stdout(&o);
+    assert!(out.contains("invalid: not linearizable"), "{out}");
+    assert!(out.contains("process 1: read -> 2 (history index 8, line 9)"), "{out}");
+    assert!(out.contains("model cas-register (inferred"), "{out}");
+}
+
+#[test]
+fn json_output_carries_the_evidence() {
+    let o = faultline(&["check", &sample("stale-read.jsonl"), "--json"]);
+    assert_eq!(o.status.code(), Some(1));
+    let v: serde_json::Value = serde_json::from_slice(&o.stdout).expect("JSON on stdout");
+    assert_eq!(v["result"]["valid"], "invalid");
+    let failure = &v["result"]["per_key"][0]["failure"];
+    assert_eq!(failure["op"]["f"], "read");
+    assert_eq!(failure["op"]["result"], 2);
+    assert_eq!(failure["op"]["line"], 9);
+    assert_eq!(failure["state"], 3);
+    assert_eq!(failure["prefix"].as_array().unwrap().len(), 3);
+}
+
+#[test]
+fn knossos_edn_with_init() {
+    let o = faultline(&["check", &sample("knossos-cas.edn"), "--model", "cas-register", "--init", "0"]);
+    assert_eq!(o.status.code(), Some(0), "{}{}", stdout(&o), stderr(&o));
+    assert!(stdout(&o).contains("(edn)"));
+}
+
+#[test]
+fn an_op_the_model_does_not_know_exits_254_with_line_and_field() {
+    let o = faultline(&["check", &sample("knossos-cas.edn"), "--model", "register"]);
+    assert_eq!(o.status.code(), Some(254));
+    let err = stderr(&o);
+    assert!(err.contains("knossos-cas.edn:4: field `f`"), "{err}");
+    assert!(err.contains("cas-register"), "{err}");
+}
+
+#[test]
+fn bad_input_exits_254_with_a_clear_error() {
+    let o = faultline(&["check", "/nonexistent/history.jsonl"]);
+    assert_eq!(o.status.code(), Some(254));
+    assert!(stderr(&o).contains("cannot read history file /nonexistent/history.jsonl"), "{}", stderr(&o));
+
+    let empty = Scratch::new("empty.jsonl", "\n\n");
+    let o = faultline(&["check", empty.path()]);
+    assert_eq!(o.status.code(), Some(254));
+    assert!(stderr(&o).contains("empty"), "{}", stderr(&o));
+
+    let bad = Scratch::new(
+        "bad.jsonl",
+        "{\"type\":\"invoke\",\"process\":0,\"f\":\"read\"}\n{\"type\":\"ok\",\"process\":0,\"f\":\"read\",\"value\":1,\"time\":\"soon\"}\n",
+    );
+    let o = faultline(&["check", bad.path(), "--model", "register"]);
+    assert_eq!(o.status.code(), Some(254));
+    let err = stderr(&o);
+    assert!(err.contains("bad.jsonl:2: field `time`: invalid type"), "{err}");
+
+    let bad = Scratch::new("bad.edn", "[{:process 0 :type :invoke :f :read}\n");
+    let o = faultline(&["check", bad.path()]);
+    assert_eq!(o.status.code(), Some(254));
+    assert!(stderr(&o).contains("bad.edn:2: column"), "{}", stderr(&o));
+
+    let o = faultline(&["check", &sample("stale-read.jsonl"), "--model", "nope"]);
+    assert_eq!(o.status.code(), Some(254));
+    assert!(stderr(&o).contains("expected one of register, cas-register"), "{}", stderr(&o));
+
+    let o = faultline(&["check", &sample("stale-read.jsonl"), "--format", "xml"]);
+    assert_eq!(o.status.code(), Some(254));
+
+    let o = faultline(&["check", &sample("stale-read.jsonl"), "--model", "mutex", "--init", "3"]);
+    assert_eq!(o.status.code(), Some(254));
+}
+
+/// 100k ops, 20 clients, 10% indeterminate: hard enough that tight limits are reached.
+fn hard_history() -> Scratch {
+    let spec = Spec { workload: Workload::CasRegister, ops: 100_000, clients: 20, keys: 1, info_rate: 0.1, values: 5, seed: 1 };
+    let mut text = Vec::new();
+    generate(&spec).write_jsonl(&mut text).unwrap();
+    Scratch::new("hard.jsonl", &String::from_utf8(text).unwrap())
+}
+
+#[test]
+fn limits_give_unknown_with_exit_2() {
+    let hard = hard_history();
+    let o = faultline(&["check", hard.path(), "--model", "cas-register", "--timeout", "0.3"]);
+    assert_eq!(o.status.code(), Some(2), "{}{}", stdout(&o), stderr(&o));
+    assert!(stdout(&o).contains("unknown: the time limit was reached"), "{}", stdout(&o));
+
+    let o = faultline(&["check", hard.path(), "--model", "cas-register", "--max-memory", "16M", "--json"]);
+    assert_eq!(o.status.code(), Some(2), "{}{}", stdout(&o), stderr(&o));
+    let v: serde_json::Value = serde_json::from_slice(&o.stdout).unwrap();
+    assert_eq!(v["result"]["cause"], "memory-budget");
+    assert!(v["result"]["per_key"][0]["peak_bytes"].as_u64().unwrap() <= 16 << 20);
+}
+
+fn porcupine(file: &str) -> Option<String> {
+    let dir = std::env::var_os("FAULTLINE_DATA")
+        .map(PathBuf::from)
+        .unwrap_or_else(|| Path::new(env!("CARGO_MANIFEST_DIR")).join("../../shared/data"));
+    let path = dir.join("porcupine").join(file);
+    if path.exists() {
+        return Some(path.display().to_string());
+    }
+    assert!(std::env::var("CI").map_or(true, |v| v != "true"), "labelled data missing at {}", path.display());
+    eprintln!("SKIPPED: {} not found (set FAULTLINE_DATA)", path.display());
+    None
+}
+
+#[test]
+fn porcupine_files_are_detected_and_checked() {
+    let Some(etcd) = porcupine("etcd/etcd_002.log") else { return };
+    let o = faultline(&["check", &etcd]);
+    assert_eq!(o.status.code(), Some(0), "{}{}", stdout(&o), stderr(&o));
+    assert!(stdout(&o).contains("(porcupine-etcd)"));
+
+    let Some(kv) = porcupine("kv/c50-bad.txt") else { return };
+    let o = faultline(&["check", &kv, "--model", "kv", "--all-keys", "--json"]);
+    assert_eq!(o.status.code(), Some(1));
+    let v: serde_json::Value = serde_json::from_slice(&o.stdout).unwrap();
+    let keys = v["result"]["per_key"].as_array().unwrap();
+    assert_eq!(keys.len(), 10);
+    assert!(keys.iter().all(|k| k["valid"] != "unknown"), "every key decided");
+}
