@@ -465,9 +465,9 @@ mod tests {
         let alphabet: Vec<char> = "[](){}#_:;\\\"\n ,-+0123456789.NMabnilxyz\u{e9}".chars().collect();
         let mut seed = 0x9E37_79B9_7F4A_7C15_u64;
         for _ in 0..20_000 {
-            let len = (crate::synth::splitmix(&mut seed) % 24) as usize;
+            let len = (crate::rng::splitmix(&mut seed) % 24) as usize;
             let text: String = (0..len)
-                .map(|_| alphabet[(crate::synth::splitmix(&mut seed) % alphabet.len() as u64) as usize])
+                .map(|_| alphabet[(crate::rng::splitmix(&mut seed) % alphabet.len() as u64) as usize])
                 .collect();
             let _ = parse_all(&text);
         }

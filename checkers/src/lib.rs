@@ -25,6 +25,7 @@ pub mod import;
 pub mod linearizable;
 pub mod model;
 pub mod models;
+pub mod rng;
 pub mod synth;
 pub mod verdict;
 

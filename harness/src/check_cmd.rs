@@ -145,11 +145,8 @@ pub fn run(args: CheckArgs) -> Result<i32, Failure> {
 
 /// The verdict and its explanation in words.
 fn describe(name: &str, format: Format, inferred: bool, r: &LinearizabilityResult, options: &CheckOptions) -> String {
-    use std::fmt::Write;
-    let mut out = String::new();
-    let _ = writeln!(
-        out,
-        "{name} ({}): {} ops, {} checked ({} indeterminate), {} key{}, model {}{}",
+    format!(
+        "{name} ({}): {} ops, {} checked ({} indeterminate), {} key{}, model {}{}\n{}",
         format.name(),
         r.ops,
         r.checked_ops,
@@ -157,8 +154,15 @@ fn describe(name: &str, format: Format, inferred: bool, r: &LinearizabilityResul
         r.keys,
         if r.keys == 1 { "" } else { "s" },
         r.model,
-        if inferred { " (inferred; --model to choose)" } else { "" }
-    );
+        if inferred { " (inferred; --model to choose)" } else { "" },
+        explain(r, options)
+    )
+}
+
+/// The verdict line and, when invalid, each failing key's evidence.
+pub(crate) fn explain(r: &LinearizabilityResult, options: &CheckOptions) -> String {
+    use std::fmt::Write;
+    let mut out = String::new();
     let decided = r.per_key.iter().filter(|k| k.valid != Validity::Unknown).count();
     match r.valid {
         Validity::Valid => {

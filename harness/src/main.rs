@@ -1,9 +1,7 @@
 //! The `faultline` command: parses arguments and hands each subcommand to its module.
 
-mod check_cmd;
-mod exit_codes;
-
 use clap::{Parser, Subcommand};
+use harness::{check_cmd, clean_cmd, exit_codes, test_cmd};
 
 /// A Jepsen-style fault-injection and linearizability testing harness.
 #[derive(Parser, Debug)]
@@ -15,8 +13,12 @@ struct Cli {
 
 #[derive(Subcommand, Debug)]
 enum Command {
+    /// Run a cluster in network namespaces under a workload, record the history, check it.
+    Test(test_cmd::TestArgs),
     /// Check a recorded history (ours, Jepsen/Knossos EDN, or Porcupine's) for linearizability.
     Check(check_cmd::CheckArgs),
+    /// Remove what killed runs left behind (processes, namespaces, links).
+    Clean,
 }
 
 fn main() {
@@ -29,7 +31,9 @@ fn main() {
         }
     };
     let outcome = std::panic::catch_unwind(|| match cli.command {
+        Command::Test(args) => test_cmd::run(args),
         Command::Check(args) => check_cmd::run(args),
+        Command::Clean => clean_cmd::run(),
     });
     let code = match outcome {
         Ok(Ok(code)) => code,
@@ -43,17 +47,4 @@ fn main() {
         }
     };
     std::process::exit(code);
-}
-
-/// An error and the exit code it maps to.
-pub(crate) struct Failure {
-    pub error: anyhow::Error,
-    pub code: i32,
-}
-
-impl Failure {
-    /// Bad arguments or unreadable input.
-    pub fn bad_input(error: impl Into<anyhow::Error>) -> Failure {
-        Failure { error: error.into(), code: exit_codes::BAD_INPUT }
-    }
 }

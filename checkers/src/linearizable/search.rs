@@ -236,8 +236,8 @@ fn zobrist_keys(n: usize) -> Vec<u128> {
     let mut seed = 0x243F_6A88_85A3_08D3_u64;
     (0..n)
         .map(|_| {
-            let hi = crate::synth::splitmix(&mut seed) as u128;
-            let lo = crate::synth::splitmix(&mut seed) as u128;
+            let hi = crate::rng::splitmix(&mut seed) as u128;
+            let lo = crate::rng::splitmix(&mut seed) as u128;
             (hi << 64) | lo
         })
         .collect()

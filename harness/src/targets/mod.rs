@@ -1,0 +1,3 @@
+//! The systems faultline can test.
+
+pub mod etcd;
