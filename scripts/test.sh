@@ -1,10 +1,25 @@
 #!/usr/bin/env bash
-# Runs every test of the workspace: unit, property, integration and CLI tests, and a smoke run
-# of the benchmark and examples. Installs what the tests need first (nothing beyond Rust yet:
-# the checker is pure Rust; the cluster tests that need root, iproute2 and iptables will add
-# their packages here).
+# Runs every test of the workspace: unit, property, integration, CLI and real-cluster tests, and
+# a smoke run of the benchmarks and examples.
+#
+# The cluster tests need root, iproute2, iptables and etcd-server; as root, this script installs
+# whichever of them is missing (and says so). Not as root, those tests say they skipped.
 set -euo pipefail
 cd "$(dirname "$0")/.."
+
+missing=()
+command -v ip >/dev/null || missing+=(iproute2)
+command -v iptables >/dev/null || missing+=(iptables)
+command -v etcd >/dev/null || missing+=(etcd-server)
+if [ ${#missing[@]} -gt 0 ]; then
+    if [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null; then
+        echo "scripts/test.sh: installing ${missing[*]} (needed by the cluster tests)"
+        apt-get update -q
+        DEBIAN_FRONTEND=noninteractive apt-get install -y -q "${missing[@]}"
+    else
+        echo "scripts/test.sh: ${missing[*]} missing and not root: the cluster tests will skip"
+    fi
+fi
 
 # Labelled histories (not ours to commit) live beside the project in ../shared/data.
 if [ -z "${FAULTLINE_DATA:-}" ] && [ -d ../shared/data ]; then
