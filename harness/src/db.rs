@@ -47,8 +47,8 @@ pub trait Db: Send + Sync + 'static {
     /// The node binary (checked before the run; its version goes into test.json).
     fn program(&self) -> &str;
 
-    /// How to install the program when it is missing.
-    fn install_hint(&self) -> String;
+    /// The Debian package that provides the program (installed when it is missing).
+    fn package(&self) -> &'static str;
 
     /// The command that starts `node` as a member of `cluster`, on its existing data dir if any.
     fn start_command(&self, node: &Node, cluster: &[Node]) -> StartCommand;

@@ -8,7 +8,7 @@ use std::time::{Duration, Instant};
 use anyhow::{anyhow, Context as _};
 use checkers::models::ModelName;
 use checkers::{CheckOptions, Validity};
-use nemesis::command::{install_hint, installed};
+use nemesis::command::installed;
 use nemesis::RunId;
 use results::{HistoryWriter, RunDir};
 use serde::Serialize;
@@ -66,6 +66,10 @@ pub struct TestArgs {
     /// Seconds a node may take to become ready.
     #[arg(long, default_value_t = 30.0)]
     pub start_timeout: f64,
+    /// Do not install missing system packages (ip, iptables, the target) with apt-get; stop
+    /// with the install command instead.
+    #[arg(long)]
+    pub no_install: bool,
     /// For tests of faultline itself: panic after this many seconds of workload.
     #[arg(long, hide = true)]
     pub fail_after: Option<f64>,
@@ -103,18 +107,33 @@ fn internal(e: anyhow::Error) -> Failure {
     Failure { error: e, code: exit_codes::INTERNAL }
 }
 
-/// Checks what the run needs before anything is created.
-fn preflight(args: &TestArgs, program: &str, hint: String) -> Result<(), Failure> {
+/// Checks what the run needs before anything is created. Missing packages are installed with
+/// apt-get when faultline runs as root on Debian (saying so), unless `--no-install`.
+fn preflight(args: &TestArgs, program: &str, package: &str) -> Result<(), Failure> {
     if !nix::unistd::geteuid().is_root() {
         return Err(bad("faultline test needs root: it creates network namespaces and iptables rules (run it as root, e.g. with sudo)"));
     }
+    let program_present = |p: &str| installed(p) || std::path::Path::new(p).is_file();
+    let mut missing: Vec<(&str, String)> = Vec::new();
     for tool in ["ip", "iptables"] {
         if !installed(tool) {
-            return Err(bad(format!("`{tool}` is not installed: {}", install_hint(tool))));
+            missing.push((tool, package_of(tool).to_string()));
         }
     }
-    if !installed(program) && !std::path::Path::new(program).is_file() {
-        return Err(bad(format!("the {} binary `{program}` is not installed: {hint}", args.target)));
+    // A path given explicitly (--etcd-binary /x/etcd) is the user's; only install by name.
+    if !program_present(program) {
+        if program.contains('/') {
+            return Err(bad(format!("the {} binary `{program}` does not exist", args.target)));
+        }
+        missing.push((program, package.to_string()));
+    }
+    if !missing.is_empty() {
+        let packages: Vec<String> = missing.iter().map(|(_, p)| p.clone()).collect();
+        if args.no_install || !installed("apt-get") {
+            let (tool, _) = &missing[0];
+            return Err(bad(format!("`{tool}` is not installed: install it with `apt-get install -y {}`", packages.join(" "))));
+        }
+        install(&packages)?;
     }
     if !(1..=50).contains(&args.nodes) {
         return Err(bad("--nodes must be between 1 and 50"));
@@ -128,11 +147,37 @@ fn preflight(args: &TestArgs, program: &str, hint: String) -> Result<(), Failure
     Ok(())
 }
 
+fn package_of(tool: &str) -> &str {
+    match tool {
+        "ip" => "iproute2",
+        other => other,
+    }
+}
+
+/// `apt-get install -y PACKAGES`, updating the package lists first if that is needed.
+fn install(packages: &[String]) -> Result<(), Failure> {
+    println!("faultline: installing {} with apt-get (needed by this test; --no-install to stop instead)", packages.join(" "));
+    let apt = |args: &[&str]| {
+        std::process::Command::new("apt-get")
+            .args(args)
+            .env("DEBIAN_FRONTEND", "noninteractive")
+            .stdout(std::process::Stdio::null())
+            .status()
+            .is_ok_and(|s| s.success())
+    };
+    let mut args = vec!["install", "-y", "-q"];
+    args.extend(packages.iter().map(String::as_str));
+    if apt(&args) || (apt(&["update", "-q"]) && apt(&args)) {
+        return Ok(());
+    }
+    Err(bad(format!("could not install {}: run `apt-get update && apt-get install -y {}` and try again", packages.join(" "), packages.join(" "))))
+}
+
 pub fn run(args: TestArgs) -> Result<i32, Failure> {
     match args.target.as_str() {
         "etcd" => {
             let db = Etcd { binary: args.etcd_binary.clone(), cluster_token: String::new() };
-            preflight(&args, db.program(), db.install_hint())?;
+            preflight(&args, db.program(), db.package())?;
             run_with(args, |run| Etcd { cluster_token: format!("faultline-{run}"), ..db })
         }
         other => Err(bad(format!("unknown target `{other}`; available: etcd"))),

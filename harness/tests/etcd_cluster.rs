@@ -228,6 +228,9 @@ fn a_target_that_fails_to_start_is_named_with_its_log() {
 
     let o = faultline().args(test_args(&store, "5", &["--etcd-binary", "/nonexistent/etcd"])).output().unwrap();
     assert_eq!(o.status.code(), Some(254), "{}", text(&o));
+    assert!(text(&o).contains("`/nonexistent/etcd` does not exist"), "{}", text(&o));
+    let o = faultline().args(test_args(&store, "5", &["--etcd-binary", "no-such-etcd", "--no-install"])).output().unwrap();
+    assert_eq!(o.status.code(), Some(254), "{}", text(&o));
     assert!(text(&o).contains("apt-get install -y etcd-server"), "{}", text(&o));
 }
 

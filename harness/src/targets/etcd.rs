@@ -32,8 +32,8 @@ impl Db for Etcd {
         &self.binary
     }
 
-    fn install_hint(&self) -> String {
-        "install it with `apt-get install -y etcd-server`".into()
+    fn package(&self) -> &'static str {
+        "etcd-server"
     }
 
     fn start_command(&self, node: &Node, cluster: &[Node]) -> StartCommand {
