@@ -240,3 +240,17 @@ fn nix_kill(pid: u32, signal: &str) {
     let status = Command::new("kill").args([&format!("-{signal}"), &pid.to_string()]).status().unwrap();
     assert!(status.success());
 }
+
+#[test]
+fn not_root_is_a_clear_error() {
+    if !can_run() {
+        return;
+    }
+    // Drop to `nobody` for this one command (setpriv is in util-linux, always on Debian).
+    let o = Command::new("setpriv")
+        .args(["--reuid=65534", "--regid=65534", "--clear-groups", env!("CARGO_BIN_EXE_faultline"), "test", "--time-limit", "1", "--store", "/tmp"])
+        .output()
+        .unwrap();
+    assert_eq!(o.status.code(), Some(254), "{}", text(&o));
+    assert!(text(&o).contains("needs root"), "{}", text(&o));
+}
