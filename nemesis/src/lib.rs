@@ -8,7 +8,10 @@
 
 #![deny(missing_docs)]
 
+pub mod clock;
 pub mod command;
+pub mod grudge;
+pub mod iptables;
 pub mod netns;
 pub mod process;
 

@@ -1,0 +1,101 @@
+//! Per-node clock skew with libfaketime: a node started with [`ClockFile::env`] reads its
+//! offset from its own file on every clock call (`FAKETIME_NO_CACHE=1`), so rewriting the file
+//! skews that node alone, wall clock and monotonic clock alike, while it runs. The machine's
+//! clock is never touched.
+//!
+//! It cannot work on Go binaries (they read the clock through the vDSO directly, not through
+//! libc) nor on statically linked ones (nothing to preload into): [`can_skew`] says so, and the
+//! harness reports it instead of pretending.
+
+use std::path::{Path, PathBuf};
+
+/// Debian's libfaketime (package `libfaketime`).
+pub const LIBFAKETIME: &str = "/usr/lib/x86_64-linux-gnu/faketime/libfaketime.so.1";
+
+/// One node's clock offset file.
+#[derive(Debug, Clone)]
+pub struct ClockFile {
+    path: PathBuf,
+}
+
+impl ClockFile {
+    /// Creates the file with no offset.
+    pub fn create(path: &Path) -> std::io::Result<ClockFile> {
+        let file = ClockFile { path: path.to_path_buf() };
+        file.set_offset_ms(0)?;
+        Ok(file)
+    }
+
+    /// The environment that makes a process read its clock through this file.
+    pub fn env(&self) -> Vec<(String, String)> {
+        vec![
+            ("LD_PRELOAD".into(), LIBFAKETIME.into()),
+            ("FAKETIME_TIMESTAMP_FILE".into(), self.path.display().to_string()),
+            ("FAKETIME_NO_CACHE".into(), "1".into()),
+        ]
+    }
+
+    /// Sets the node's clock to real time plus `ms` milliseconds (negative: behind).
+    pub fn set_offset_ms(&self, ms: i64) -> std::io::Result<()> {
+        // libfaketime's relative format: a sign, then seconds (a '.' fraction in the C locale).
+        let text = format!("{}{}.{:03}\n", if ms < 0 { '-' } else { '+' }, ms.unsigned_abs() / 1000, ms.unsigned_abs() % 1000);
+        // Write beside and rename, so a reader never sees half a line.
+        let tmp = self.path.with_extension("tmp");
+        std::fs::write(&tmp, text)?;
+        std::fs::rename(&tmp, &self.path)
+    }
+}
+
+/// Why a binary cannot be skewed with libfaketime, if it cannot.
+pub fn can_skew(program: &str) -> Result<(), String> {
+    if !Path::new(LIBFAKETIME).exists() {
+        return Err(format!("libfaketime is not installed ({LIBFAKETIME}): apt-get install -y libfaketime"));
+    }
+    let path = resolve(program).ok_or_else(|| format!("`{program}` not found"))?;
+    let bytes = std::fs::read(&path).map_err(|e| format!("{}: {e}", path.display()))?;
+    let contains = |needle: &[u8]| bytes.windows(needle.len()).any(|w| w == needle);
+    if contains(b"\xff Go buildinf:") {
+        return Err(format!("{} is a Go binary: it reads the clock through the vDSO, which libfaketime cannot intercept", path.display()));
+    }
+    if !contains(b"/ld-linux") {
+        return Err(format!("{} is statically linked: libfaketime cannot be preloaded into it", path.display()));
+    }
+    Ok(())
+}
+
+fn resolve(program: &str) -> Option<PathBuf> {
+    if program.contains('/') {
+        return Some(PathBuf::from(program));
+    }
+    std::env::split_paths(&std::env::var_os("PATH")?).map(|d| d.join(program)).find(|p| p.is_file())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn offsets_are_written_in_libfaketime_format() {
+        let path = std::env::temp_dir().join(format!("faultline-clock-{}", std::process::id()));
+        let f = ClockFile::create(&path).unwrap();
+        assert_eq!(std::fs::read_to_string(&path).unwrap(), "+0.000\n");
+        f.set_offset_ms(-2500).unwrap();
+        assert_eq!(std::fs::read_to_string(&path).unwrap(), "-2.500\n");
+        f.set_offset_ms(120_007).unwrap();
+        assert_eq!(std::fs::read_to_string(&path).unwrap(), "+120.007\n");
+        std::fs::remove_file(&path).unwrap();
+    }
+
+    #[test]
+    fn libc_binaries_can_be_skewed_and_go_binaries_cannot() {
+        if !Path::new(LIBFAKETIME).exists() {
+            eprintln!("SKIPPED: libfaketime not installed");
+            return;
+        }
+        assert_eq!(can_skew("date"), Ok(()));
+        if resolve("etcd").is_some() {
+            let e = can_skew("etcd").unwrap_err();
+            assert!(e.contains("Go binary"), "{e}");
+        }
+    }
+}
