@@ -9,13 +9,22 @@ use std::time::{Duration, Instant};
 use anyhow::{bail, Context as _};
 use nemesis::{ClusterNet, NodeProcess, RunId};
 
-use crate::db::{Db, Node};
+use std::collections::BTreeMap;
+
+use nemesis::clock::ClockFile;
+
+use crate::db::{Db, Node, StartCommand};
 
 /// Nodes, their processes and their network.
 pub struct Cluster {
     /// The nodes, in order.
     pub nodes: Vec<Node>,
     processes: Vec<Option<NodeProcess>>,
+    /// How each node was started, to restart it the same way.
+    commands: Vec<Option<StartCommand>>,
+    /// Per-node clock files, when clock faults are on.
+    clocks: Vec<ClockFile>,
+    paused: Vec<bool>,
     // Declared last: dropped after the processes are killed.
     net: ClusterNet,
 }
@@ -33,7 +42,9 @@ impl Cluster {
             nodes.push(Node { name: n.name.clone(), namespace: n.namespace.clone(), ip: n.ip, data_dir, log: log_dir.join("node.log") });
         }
         let processes = nodes.iter().map(|_| None).collect();
-        Ok(Cluster { nodes, processes, net })
+        let commands = nodes.iter().map(|_| None).collect();
+        let paused = vec![false; nodes.len()];
+        Ok(Cluster { nodes, processes, commands, clocks: Vec::new(), paused, net })
     }
 
     /// The address the nodes see the harness at.
@@ -41,14 +52,152 @@ impl Cluster {
         self.net.host_ip
     }
 
+    /// Gives every node its own clock file and starts nodes under libfaketime (for clock
+    /// faults). Call before starting the nodes.
+    pub fn enable_clocks(&mut self, run: &RunId) -> anyhow::Result<()> {
+        self.clocks = self
+            .nodes
+            .iter()
+            .map(|n| ClockFile::create(&run.scratch_dir().join(format!("{}.clock", n.name))))
+            .collect::<Result<_, _>>()
+            .context("cannot create the clock files")?;
+        Ok(())
+    }
+
+    /// The clock files (empty unless clocks are enabled).
+    pub fn clocks(&self) -> &[ClockFile] {
+        &self.clocks
+    }
+
+    /// Creates faultline's iptables chain in every node's namespace (for network faults).
+    pub fn install_fault_chains(&self) -> anyhow::Result<()> {
+        for node in &self.nodes {
+            nemesis::iptables::install(&node.namespace).with_context(|| format!("node {}: cannot set up iptables", node.name))?;
+        }
+        Ok(())
+    }
+
     /// Starts node `i`'s process.
     pub fn start<D: Db>(&mut self, db: &D, i: usize) -> anyhow::Result<()> {
+        let mut cmd = db.start_command(&self.nodes[i], &self.nodes);
+        if let Some(clock) = self.clocks.get(i) {
+            cmd.envs.extend(clock.env());
+        }
+        self.commands[i] = Some(cmd);
+        self.spawn(i)
+    }
+
+    fn spawn(&mut self, i: usize) -> anyhow::Result<()> {
         let node = &self.nodes[i];
-        let cmd = db.start_command(node, &self.nodes);
+        let cmd = self.commands[i].as_ref().context("node was never started")?;
         let process = NodeProcess::spawn(&node.namespace, &cmd.program, &cmd.args, &cmd.envs, &node.log)
             .with_context(|| format!("node {}: cannot start {}", node.name, cmd.program))?;
         self.processes[i] = Some(process);
+        self.paused[i] = false;
         Ok(())
+    }
+
+    /// SIGKILL node `i` (its data dir stays).
+    pub fn kill(&mut self, i: usize) {
+        if let Some(mut p) = self.processes[i].take() {
+            let _ = p.resume();
+            p.kill();
+        }
+        self.paused[i] = false;
+    }
+
+    /// Restarts node `i` the way it was first started, on the same data dir.
+    pub fn restart(&mut self, i: usize) -> anyhow::Result<()> {
+        if self.is_running(i) {
+            return Ok(());
+        }
+        self.spawn(i)
+    }
+
+    /// Whether node `i`'s process is alive (paused counts as alive).
+    pub fn is_running(&mut self, i: usize) -> bool {
+        self.processes[i].as_mut().is_some_and(|p| p.exited().is_none())
+    }
+
+    /// SIGSTOP node `i`.
+    pub fn pause(&mut self, i: usize) -> anyhow::Result<()> {
+        if let Some(p) = self.processes[i].as_mut() {
+            p.pause().with_context(|| format!("cannot pause {}", self.nodes[i].name))?;
+            self.paused[i] = true;
+        }
+        Ok(())
+    }
+
+    /// SIGCONT node `i`.
+    pub fn resume(&mut self, i: usize) -> anyhow::Result<()> {
+        if let Some(p) = self.processes[i].as_mut() {
+            p.resume().with_context(|| format!("cannot resume {}", self.nodes[i].name))?;
+        }
+        self.paused[i] = false;
+        Ok(())
+    }
+
+    /// Nodes currently paused.
+    pub fn paused(&self) -> Vec<usize> {
+        (0..self.nodes.len()).filter(|&i| self.paused[i]).collect()
+    }
+
+    /// Node name → namespace.
+    pub fn namespaces(&self) -> BTreeMap<String, String> {
+        self.nodes.iter().map(|n| (n.name.clone(), n.namespace.clone())).collect()
+    }
+
+    /// Node name → address.
+    pub fn ips(&self) -> BTreeMap<String, std::net::Ipv4Addr> {
+        self.nodes.iter().map(|n| (n.name.clone(), n.ip)).collect()
+    }
+
+    /// Undoes every fault: heals the network, resets clocks, resumes paused nodes and restarts
+    /// dead ones. Returns what it had to do.
+    pub fn recover(&mut self) -> anyhow::Result<Vec<String>> {
+        let mut done = Vec::new();
+        for node in &self.nodes {
+            if nemesis::iptables::rules(&node.namespace).is_ok_and(|r| !r.is_empty()) {
+                nemesis::iptables::heal(&node.namespace)?;
+                done.push(format!("healed {}", node.name));
+            }
+        }
+        for clock in &self.clocks {
+            clock.set_offset_ms(0)?;
+        }
+        for i in self.paused() {
+            self.resume(i)?;
+            done.push(format!("resumed {}", self.nodes[i].name));
+        }
+        for i in 0..self.nodes.len() {
+            if !self.is_running(i) {
+                self.restart(i)?;
+                done.push(format!("restarted {}", self.nodes[i].name));
+            }
+        }
+        Ok(done)
+    }
+
+    /// Waits until every node is ready again (after [`Cluster::recover`]).
+    /// (Takes the nodes, not the cluster, so that no lock is held while it waits.)
+    pub async fn wait_ready<D: Db>(nodes: &[Node], db: &D, deadline: Duration) -> anyhow::Result<Duration> {
+        let started = Instant::now();
+        loop {
+            let mut waiting = None;
+            for node in nodes {
+                if let Err(reason) = db.ready(node).await {
+                    waiting = Some((node, reason));
+                    break;
+                }
+            }
+            match waiting {
+                None => return Ok(started.elapsed()),
+                Some((node, reason)) if started.elapsed() > deadline => {
+                    bail!(node_failure(node, &format!("did not recover within {} s ({reason})", deadline.as_secs())))
+                }
+                Some(_) => tokio::time::sleep(Duration::from_millis(200)).await,
+            }
+        }
     }
 
     /// Starts every node and waits until all are ready, or fails naming the node that is not,
@@ -92,10 +241,7 @@ impl Cluster {
     }
 
     fn failure(&self, i: usize, what: &str) -> String {
-        let node = &self.nodes[i];
-        let tail = nemesis::process::log_tail(&node.log, 12);
-        let tail = if tail.trim().is_empty() { "(the log is empty)".to_string() } else { tail };
-        format!("node {} ({}) {what}; the end of its log {}:\n{tail}", node.name, node.ip, node.log.display())
+        node_failure(&self.nodes[i], what)
     }
 
     /// The PIDs of the running nodes.
@@ -114,6 +260,13 @@ impl Cluster {
         let problems = self.net.teardown();
         (started.elapsed(), problems)
     }
+}
+
+/// "node n3 (10.…) <what>; the end of its log …" with the log's last lines.
+fn node_failure(node: &Node, what: &str) -> String {
+    let tail = nemesis::process::log_tail(&node.log, 12);
+    let tail = if tail.trim().is_empty() { "(the log is empty)".to_string() } else { tail };
+    format!("node {} ({}) {what}; the end of its log {}:\n{tail}", node.name, node.ip, node.log.display())
 }
 
 impl Drop for Cluster {

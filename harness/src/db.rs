@@ -59,6 +59,12 @@ pub trait Db: Send + Sync + 'static {
     /// A client of `node`, each request bounded by `timeout`.
     fn client(&self, node: &Node, timeout: Duration) -> anyhow::Result<Self::Client>;
 
+    /// The nodes that lead right now (indices into `nodes`), for faults aimed at primaries.
+    /// Targets without a leader return none.
+    fn primaries(&self, _nodes: &[Node]) -> impl Future<Output = Vec<usize>> + Send {
+        async { Vec::new() }
+    }
+
     /// The program's version, for test.json.
     fn version(&self) -> Option<String> {
         let out = std::process::Command::new(self.program()).arg("--version").output().ok()?;

@@ -6,7 +6,9 @@ pub mod clean_cmd;
 pub mod cluster;
 pub mod db;
 pub mod exit_codes;
+pub mod faults;
 pub mod runner;
+pub mod schedule;
 pub mod targets;
 pub mod test_cmd;
 

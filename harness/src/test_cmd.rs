@@ -16,6 +16,8 @@ use workloads::generator::{rotate_keys, stagger, time_limit, BoxGen};
 
 use crate::cluster::Cluster;
 use crate::db::Db;
+use crate::faults::{self, Fault, Targets};
+use crate::schedule;
 use crate::exit_codes;
 use crate::runner::{drive, progress, Counters, Stop, Worker};
 use crate::targets::etcd::Etcd;
@@ -70,6 +72,28 @@ pub struct TestArgs {
     /// with the install command instead.
     #[arg(long)]
     pub no_install: bool,
+    /// Faults to inject, comma-separated: partition, kill, pause, clock, loss (or all).
+    #[arg(long, value_delimiter = ',')]
+    pub nemesis: Vec<String>,
+    /// Seconds between faults, and how long each lasts.
+    #[arg(long, default_value_t = 10.0)]
+    pub nemesis_interval: f64,
+    /// Partition shapes to draw from (one, halves, majorities-ring, bridge, primaries,
+    /// one-way), or one explicit grudge: `n1,n2|n3,n4,n5` or `n1>n2;n3>n2`.
+    #[arg(long, default_value = "one,halves,majorities-ring,bridge,primaries")]
+    pub partition: String,
+    /// Nodes a kill hits, drawn per fault from: one, minority, majority, primaries, all.
+    #[arg(long, value_delimiter = ',', default_value = "one,minority,primaries")]
+    pub kill_targets: Vec<String>,
+    /// Nodes a pause hits, drawn per fault from: one, minority, majority, primaries, all.
+    #[arg(long, value_delimiter = ',', default_value = "one,minority,primaries")]
+    pub pause_targets: Vec<String>,
+    /// Fraction of incoming packets a loss fault drops at its nodes.
+    #[arg(long, default_value_t = 0.2)]
+    pub loss: f64,
+    /// Largest clock offset of a clock fault, in milliseconds.
+    #[arg(long, default_value_t = 1000)]
+    pub clock_skew_ms: i64,
     /// For tests of faultline itself: panic after this many seconds of workload.
     #[arg(long, hide = true)]
     pub fail_after: Option<f64>,
@@ -94,6 +118,7 @@ struct TestRecord<'a> {
 struct RunResults {
     valid: Validity,
     interrupted: bool,
+    nemesis: serde_json::Value,
     ops: serde_json::Value,
     cluster: serde_json::Value,
     linearizable: checkers::LinearizabilityResult,
@@ -144,7 +169,52 @@ fn preflight(args: &TestArgs, program: &str, package: &str) -> Result<(), Failur
     if args.workload != "register" {
         return Err(bad(format!("unknown workload `{}`; available: register", args.workload)));
     }
+    for fault in &args.nemesis {
+        match fault.as_str() {
+            "partition" | "kill" | "pause" | "clock" | "loss" | "all" => {}
+            "latency" => return Err(bad("latency faults are not implemented yet (this kernel has no netem; a user-space proxy is planned)")),
+            other => return Err(bad(format!("unknown fault `{other}`: partition, kill, pause, clock, loss, all"))),
+        }
+    }
+    if args.nemesis_interval <= 0.0 {
+        return Err(bad("--nemesis-interval must be positive"));
+    }
+    if !(0.0..=1.0).contains(&args.loss) {
+        return Err(bad("--loss is a fraction between 0 and 1"));
+    }
     Ok(())
+}
+
+/// The faults asked for, and notes about those that cannot be injected on this target.
+fn build_faults(args: &TestArgs, program: &str) -> Result<(Vec<Box<dyn Fault>>, Vec<String>), Failure> {
+    let wants = |f: &str| args.nemesis.iter().any(|n| n == f || n == "all");
+    let targets = |list: &[String]| list.iter().map(|t| Targets::parse(t)).collect::<Result<Vec<_>, _>>().map_err(bad);
+    let mut list: Vec<Box<dyn Fault>> = Vec::new();
+    let mut notes = Vec::new();
+    if wants("partition") {
+        let shapes = if args.partition.contains('|') || args.partition.contains('>') {
+            vec![nemesis::grudge::Shape::parse(&args.partition).map_err(bad)?]
+        } else {
+            args.partition.split(',').map(nemesis::grudge::Shape::parse).collect::<Result<Vec<_>, _>>().map_err(bad)?
+        };
+        list.push(Box::new(faults::partition::Partition { shapes }));
+    }
+    if wants("kill") {
+        list.push(Box::new(faults::kill::Kill::new(targets(&args.kill_targets)?)));
+    }
+    if wants("pause") {
+        list.push(Box::new(faults::pause::Pause::new(targets(&args.pause_targets)?)));
+    }
+    if wants("loss") {
+        list.push(Box::new(faults::loss::Loss { probability: args.loss, targets: vec![Targets::One, Targets::Minority] }));
+    }
+    if wants("clock") {
+        match nemesis::clock::can_skew(program) {
+            Ok(()) => list.push(Box::new(faults::clock::Clock::new(args.clock_skew_ms))),
+            Err(why) => notes.push(format!("clock faults not injected: {why}")),
+        }
+    }
+    Ok((list, notes))
 }
 
 fn package_of(tool: &str) -> &str {
@@ -178,13 +248,14 @@ pub fn run(args: TestArgs) -> Result<i32, Failure> {
         "etcd" => {
             let db = Etcd { binary: args.etcd_binary.clone(), cluster_token: String::new() };
             preflight(&args, db.program(), db.package())?;
-            run_with(args, |run| Etcd { cluster_token: format!("faultline-{run}"), ..db })
+            let (fault_list, notes) = build_faults(&args, db.program())?;
+            run_with(args, fault_list, notes, |run| Etcd { cluster_token: format!("faultline-{run}"), ..db })
         }
         other => Err(bad(format!("unknown target `{other}`; available: etcd"))),
     }
 }
 
-fn run_with<D: Db>(args: TestArgs, make_db: impl FnOnce(&RunId) -> D) -> Result<i32, Failure> {
+fn run_with<D: Db>(args: TestArgs, fault_list: Vec<Box<dyn Fault>>, notes: Vec<String>, make_db: impl FnOnce(&RunId) -> D) -> Result<i32, Failure> {
     let name = args.name.clone().unwrap_or_else(|| format!("{}-{}", args.target, args.workload));
     if name.is_empty() || !name.chars().all(|c| c.is_ascii_alphanumeric() || "._-".contains(c)) {
         return Err(bad(format!("--name `{name}`: use letters, digits, '.', '_' and '-'")));
@@ -204,10 +275,23 @@ fn run_with<D: Db>(args: TestArgs, make_db: impl FnOnce(&RunId) -> D) -> Result<
         .build()
         .context("cannot start the async runtime")
         .map_err(internal)?;
-    runtime.block_on(run_async(args, name, seed, run_id, db, run_dir))
+    for note in &notes {
+        println!("note: {note}");
+    }
+    runtime.block_on(run_async(args, name, seed, run_id, db, run_dir, fault_list, notes))
 }
 
-async fn run_async<D: Db>(args: TestArgs, name: String, seed: u64, run_id: RunId, db: D, run_dir: RunDir) -> Result<i32, Failure> {
+#[allow(clippy::too_many_arguments)]
+async fn run_async<D: Db>(
+    args: TestArgs,
+    name: String,
+    seed: u64,
+    run_id: RunId,
+    db: D,
+    run_dir: RunDir,
+    fault_list: Vec<Box<dyn Fault>>,
+    notes: Vec<String>,
+) -> Result<i32, Failure> {
     let stop = Arc::new(Stop::default());
     let interrupted = Arc::new(std::sync::atomic::AtomicBool::new(false));
     spawn_signal_handler(stop.clone(), interrupted.clone());
@@ -226,6 +310,13 @@ async fn run_async<D: Db>(args: TestArgs, name: String, seed: u64, run_id: RunId
     };
     run_dir.write_json("test.json", &record).context("cannot write test.json").map_err(internal)?;
 
+    let fault_names: Vec<&'static str> = fault_list.iter().map(|f| f.name()).collect();
+    if fault_names.iter().any(|f| *f == "partition" || *f == "loss") {
+        cluster.install_fault_chains().map_err(internal)?;
+    }
+    if fault_names.contains(&"clock") {
+        cluster.enable_clocks(&run_id).map_err(internal)?;
+    }
     let start_time = cluster
         .start_all(&db, Duration::from_secs_f64(args.start_timeout), || stop.is_set())
         .await
@@ -247,19 +338,47 @@ async fn run_async<D: Db>(args: TestArgs, name: String, seed: u64, run_id: RunId
     let generator = workload_generator(&args, limit);
     let progress_stop = Arc::new(Stop::default());
     let progress_task = tokio::spawn(progress(history.clone(), counters.clone(), progress_stop.clone(), start, limit));
+    let cluster = Arc::new(std::sync::Mutex::new(cluster));
     let workload = drive(workers, generator, seed, history.clone(), counters.clone(), stop.clone(), start, timeout + Duration::from_secs(1));
+    let interval = Duration::from_secs_f64(args.nemesis_interval);
+    let nemesis = schedule::run(fault_list, interval, seed, &db, cluster.clone(), history.clone(), stop.clone(), start + limit);
+    let both = async { tokio::join!(workload, nemesis) };
     match args.fail_after {
         Some(secs) => {
             tokio::select! {
-                _ = workload => {}
+                _ = both => {}
                 _ = tokio::time::sleep(Duration::from_secs_f64(secs)) => panic!("injected failure (--fail-after {secs})"),
             }
         }
-        None => workload.await,
+        None => {
+            both.await;
+        }
+    }
+
+    // Final phase: undo every fault, wait for the cluster to serve again, read every key once,
+    // so the checker sees the end state.
+    if !stop.is_set() {
+        let recovered = cluster.lock().unwrap_or_else(|p| p.into_inner()).recover();
+        let (value, ok) = match &recovered {
+            Ok(done) => (serde_json::json!(done), true),
+            Err(e) => (serde_json::json!({ "error": format!("{e:#}") }), false),
+        };
+        schedule::record(&history, "recover", value);
+        let nodes = cluster.lock().unwrap_or_else(|p| p.into_inner()).nodes.clone();
+        match Cluster::wait_ready(&nodes, &db, Duration::from_secs_f64(args.start_timeout)).await {
+            Ok(took) if ok => println!("recovered: every node ready {:.2} s after the final heal", took.as_secs_f64()),
+            Ok(_) => {}
+            Err(e) => eprintln!("warning: {e:#}"),
+        }
+        final_reads(&db, &nodes, &history, &counters, &stop, start, timeout, args.concurrency, seed).await.map_err(internal)?;
     }
     progress_stop.set();
     let _ = progress_task.await;
 
+    let mut cluster = Arc::try_unwrap(cluster)
+        .map_err(|_| internal(anyhow!("the cluster is still in use")))?
+        .into_inner()
+        .unwrap_or_else(|p| p.into_inner());
     let (teardown_time, problems) = cluster.teardown();
     for p in &problems {
         eprintln!("teardown: {p}");
@@ -289,9 +408,11 @@ async fn run_async<D: Db>(args: TestArgs, name: String, seed: u64, run_id: RunId
         ok_per_key.extend(by_key.values());
         ok_per_key.sort_unstable();
     }
+    let windows = schedule::availability(&history.ops);
     let results = RunResults {
         valid: if interrupted && result.valid == Validity::Valid { Validity::Unknown } else { result.valid },
         interrupted,
+        nemesis: serde_json::json!({ "faults": fault_names, "interval_seconds": args.nemesis_interval, "windows": windows, "notes": notes }),
         ops: serde_json::json!({
             "ok": ok, "fail": fail, "info": info,
             "keys": ok_per_key.len(),
@@ -302,6 +423,9 @@ async fn run_async<D: Db>(args: TestArgs, name: String, seed: u64, run_id: RunId
     };
     run_dir.write_json("results.json", &results).context("cannot write results.json").map_err(internal)?;
 
+    if !windows.is_empty() {
+        println!("faults: {} windows; ok rate during faults: {}", windows.len(), windows.iter().map(|w| w.success_rate.map_or("-".to_string(), |r| format!("{:.0}%", r * 100.0))).collect::<Vec<_>>().join(" "));
+    }
     println!("ok {ok}, fail {fail}, info {info} over {} keys (ok per key: median {})", ok_per_key.len(), ok_per_key.get(ok_per_key.len() / 2).copied().unwrap_or(0));
     print!("{}", crate::check_cmd::explain(&results.linearizable, &options));
     if interrupted {
@@ -313,6 +437,37 @@ async fn run_async<D: Db>(args: TestArgs, name: String, seed: u64, run_id: RunId
         Validity::Invalid => exit_codes::INVALID,
         Validity::Unknown => exit_codes::UNKNOWN,
     })
+}
+
+/// Reads every key the workload used, once, after the faults are healed.
+#[allow(clippy::too_many_arguments)]
+async fn final_reads<D: Db>(
+    db: &D,
+    nodes: &[crate::db::Node],
+    history: &Arc<HistoryWriter>,
+    counters: &Arc<Counters>,
+    stop: &Arc<Stop>,
+    start: Instant,
+    timeout: Duration,
+    concurrency: usize,
+    seed: u64,
+) -> anyhow::Result<()> {
+    let keys = history.keys();
+    let mut next = 0usize;
+    let reads: BoxGen = Box::new(move |_: &workloads::Context, _: &mut checkers::rng::Rng| match keys.get(next) {
+        Some(key) => {
+            next += 1;
+            workloads::Next::Op(workloads::Invocation { f: "read".into(), key: Some(key.clone()), value: serde_json::Value::Null })
+        }
+        None => workloads::Next::Done,
+    });
+    let mut workers = Vec::new();
+    for i in 0..concurrency.min(nodes.len()).max(1) {
+        let node = &nodes[i % nodes.len()];
+        workers.push(Worker { client: db.client(node, timeout)?, node: node.name.clone() });
+    }
+    drive(workers, reads, seed, history.clone(), counters.clone(), stop.clone(), start, timeout + Duration::from_secs(1)).await;
+    Ok(())
 }
 
 /// The register workload at `--rate`, on keys rotating every `--ops-per-key`, for `limit`.

@@ -68,6 +68,13 @@ impl HistoryWriter {
         self.inner.lock().unwrap_or_else(|p| p.into_inner()).flush();
     }
 
+    /// The keys of the client ops recorded so far, in first-use order (with repeats removed).
+    pub fn keys(&self) -> Vec<checkers::history::Key> {
+        let inner = self.inner.lock().unwrap_or_else(|p| p.into_inner());
+        let mut seen = std::collections::BTreeSet::new();
+        inner.ops.iter().filter_map(|o| o.key.clone()).filter(|k| seen.insert(k.clone())).collect()
+    }
+
     /// Ops recorded so far.
     pub fn len(&self) -> usize {
         self.inner.lock().unwrap_or_else(|p| p.into_inner()).ops.len()

@@ -73,6 +73,29 @@ impl Db for Etcd {
         }
     }
 
+    /// The member whose id every reachable node reports as leader.
+    async fn primaries(&self, nodes: &[Node]) -> Vec<usize> {
+        let Ok(http) = reqwest::Client::builder().timeout(Duration::from_millis(500)).no_proxy().build() else { return Vec::new() };
+        let mut ids = Vec::new();
+        let mut leaders = Vec::new();
+        for node in nodes {
+            let body: Option<serde_json::Value> = match http
+                .post(format!("{}/v3/maintenance/status", Self::client_url(node)))
+                .json(&serde_json::json!({}))
+                .send()
+                .await
+            {
+                Ok(r) => r.json().await.ok(),
+                Err(_) => None,
+            };
+            ids.push(body.as_ref().and_then(|b| b["header"]["member_id"].as_str().map(str::to_string)));
+            if let Some(leader) = body.as_ref().and_then(|b| b["leader"].as_str()) {
+                leaders.push(leader.to_string());
+            }
+        }
+        (0..nodes.len()).filter(|&i| ids[i].as_ref().is_some_and(|id| leaders.contains(id))).collect()
+    }
+
     fn client(&self, node: &Node, timeout: Duration) -> anyhow::Result<EtcdClient> {
         Ok(EtcdClient::new(&Self::client_url(node), timeout)?)
     }

@@ -1,0 +1,72 @@
+//! Clock skew per node through libfaketime: bump (a fixed offset) or strobe (swinging between
+//! an offset and none every few milliseconds, from a background thread), reset at stop. Only for
+//! targets whose binary libfaketime can affect (see `nemesis::clock::can_skew`).
+
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::Arc;
+use std::time::Duration;
+
+use checkers::rng::Rng;
+use nemesis::clock::ClockFile;
+use serde_json::{json, Value};
+
+use super::{names, Fault, Targets};
+use crate::cluster::Cluster;
+
+/// Skews the clocks of some nodes by up to `max_ms` either way.
+pub struct Clock {
+    /// Largest offset, in milliseconds.
+    pub max_ms: i64,
+    strobe: Option<(Arc<AtomicBool>, std::thread::JoinHandle<()>)>,
+}
+
+impl Clock {
+    /// A clock fault with offsets up to `max_ms`.
+    pub fn new(max_ms: i64) -> Clock {
+        Clock { max_ms, strobe: None }
+    }
+}
+
+impl Fault for Clock {
+    fn name(&self) -> &'static str {
+        "clock"
+    }
+
+    fn start(&mut self, cluster: &mut Cluster, primaries: &[usize], rng: &mut Rng) -> anyhow::Result<Value> {
+        let nodes = Targets::Minority.choose(cluster.nodes.len(), primaries, rng);
+        let offsets: Vec<i64> = nodes.iter().map(|_| rng.below(2 * self.max_ms as u64 + 1) as i64 - self.max_ms).collect();
+        let files: Vec<ClockFile> = nodes.iter().map(|&i| cluster.clocks()[i].clone()).collect();
+        if rng.below(2) == 0 {
+            for (file, ms) in files.iter().zip(&offsets) {
+                file.set_offset_ms(*ms)?;
+            }
+            return Ok(json!({ "mode": "bump", "nodes": names(cluster, &nodes), "offsets_ms": offsets }));
+        }
+        let running = Arc::new(AtomicBool::new(true));
+        let flag = running.clone();
+        let (files_t, offsets_t) = (files.clone(), offsets.clone());
+        let thread = std::thread::spawn(move || {
+            let mut on = false;
+            while flag.load(Ordering::Relaxed) {
+                on = !on;
+                for (file, ms) in files_t.iter().zip(&offsets_t) {
+                    let _ = file.set_offset_ms(if on { *ms } else { 0 });
+                }
+                std::thread::sleep(Duration::from_millis(50));
+            }
+        });
+        self.strobe = Some((running, thread));
+        Ok(json!({ "mode": "strobe", "period_ms": 100, "nodes": names(cluster, &nodes), "offsets_ms": offsets }))
+    }
+
+    fn stop(&mut self, cluster: &mut Cluster) -> anyhow::Result<Value> {
+        if let Some((running, thread)) = self.strobe.take() {
+            running.store(false, Ordering::Relaxed);
+            let _ = thread.join();
+        }
+        for file in cluster.clocks() {
+            file.set_offset_ms(0)?;
+        }
+        Ok(json!("clocks reset"))
+    }
+}
