@@ -2,7 +2,8 @@
 # Runs every test of the workspace: unit, property, integration, CLI and real-cluster tests, and
 # a smoke run of the benchmarks and examples.
 #
-# The cluster tests need root, iproute2, iptables and etcd-server; as root, this script installs
+# The cluster tests need root, iproute2, iptables, etcd-server and libfaketime; as root, this
+# script installs
 # whichever of them is missing (and says so). Not as root, those tests say they skipped.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -11,6 +12,7 @@ missing=()
 command -v ip >/dev/null || missing+=(iproute2)
 command -v iptables >/dev/null || missing+=(iptables)
 command -v etcd >/dev/null || missing+=(etcd-server)
+[ -e /usr/lib/x86_64-linux-gnu/faketime/libfaketime.so.1 ] || missing+=(libfaketime)
 if [ ${#missing[@]} -gt 0 ]; then
     if [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null; then
         echo "scripts/test.sh: installing ${missing[*]} (needed by the cluster tests)"

@@ -152,6 +152,10 @@ fn preflight(args: &TestArgs, program: &str, package: &str) -> Result<(), Failur
         }
         missing.push((program, package.to_string()));
     }
+    let wants_clock = args.nemesis.iter().any(|n| n == "clock" || n == "all");
+    if wants_clock && !std::path::Path::new(nemesis::clock::LIBFAKETIME).exists() {
+        missing.push(("libfaketime", "libfaketime".to_string()));
+    }
     if !missing.is_empty() {
         let packages: Vec<String> = missing.iter().map(|(_, p)| p.clone()).collect();
         if args.no_install || !installed("apt-get") {
