@@ -72,7 +72,7 @@ pub struct TestArgs {
     /// with the install command instead.
     #[arg(long)]
     pub no_install: bool,
-    /// Faults to inject, comma-separated: partition, kill, pause, clock, loss (or all).
+    /// Faults to inject, comma-separated: partition, kill, pause, clock, loss, latency (or all).
     #[arg(long, value_delimiter = ',')]
     pub nemesis: Vec<String>,
     /// Seconds between faults, and how long each lasts.
@@ -91,6 +91,12 @@ pub struct TestArgs {
     /// Fraction of incoming packets a loss fault drops at its nodes.
     #[arg(long, default_value_t = 0.2)]
     pub loss: f64,
+    /// Delay a latency fault adds to every packet arriving at its nodes, in milliseconds.
+    #[arg(long, default_value_t = 100)]
+    pub latency_ms: u64,
+    /// Up to this many more milliseconds, at random, per packet.
+    #[arg(long, default_value_t = 20)]
+    pub jitter_ms: u64,
     /// Largest clock offset of a clock fault, in milliseconds.
     #[arg(long, default_value_t = 1000)]
     pub clock_skew_ms: i64,
@@ -175,9 +181,8 @@ fn preflight(args: &TestArgs, program: &str, package: &str) -> Result<(), Failur
     }
     for fault in &args.nemesis {
         match fault.as_str() {
-            "partition" | "kill" | "pause" | "clock" | "loss" | "all" => {}
-            "latency" => return Err(bad("latency faults are not implemented yet (this kernel has no netem; a user-space proxy is planned)")),
-            other => return Err(bad(format!("unknown fault `{other}`: partition, kill, pause, clock, loss, all"))),
+            "partition" | "kill" | "pause" | "clock" | "loss" | "latency" | "all" => {}
+            other => return Err(bad(format!("unknown fault `{other}`: partition, kill, pause, clock, loss, latency, all"))),
         }
     }
     if args.nemesis_interval <= 0.0 {
@@ -211,6 +216,10 @@ fn build_faults(args: &TestArgs, program: &str) -> Result<(Vec<Box<dyn Fault>>, 
     }
     if wants("loss") {
         list.push(Box::new(faults::loss::Loss { probability: args.loss, targets: vec![Targets::One, Targets::Minority] }));
+    }
+    if wants("latency") {
+        let (delay, jitter) = (Duration::from_millis(args.latency_ms), Duration::from_millis(args.jitter_ms));
+        list.push(Box::new(faults::latency::Latency::new(delay, jitter, vec![Targets::One, Targets::Minority])));
     }
     if wants("clock") {
         match nemesis::clock::can_skew(program) {
@@ -315,7 +324,7 @@ async fn run_async<D: Db>(
     run_dir.write_json("test.json", &record).context("cannot write test.json").map_err(internal)?;
 
     let fault_names: Vec<&'static str> = fault_list.iter().map(|f| f.name()).collect();
-    if fault_names.iter().any(|f| *f == "partition" || *f == "loss") {
+    if fault_names.iter().any(|f| matches!(*f, "partition" | "loss" | "latency")) {
         cluster.install_fault_chains().map_err(internal)?;
     }
     if fault_names.contains(&"clock") {

@@ -202,3 +202,48 @@ fn sigterm_during_a_fault_leaves_nothing_behind() {
         assert_eq!(survivors, Vec::<String>::new(), "{fault}");
     }
 }
+
+#[test]
+fn latency_slows_the_chosen_nodes_and_is_healed() {
+    if !can_run() {
+        return;
+    }
+    let _serial = SERIAL.lock().unwrap_or_else(|p| p.into_inner());
+    let store = Store::new("latency");
+    let o = faultline(&store, "14", &["--nemesis", "latency", "--latency-ms", "200", "--jitter-ms", "0", "--nemesis-interval", "5"]).output().unwrap();
+    assert_eq!(o.status.code(), Some(0), "{}", text(&o));
+    let history = store.history();
+    let ops = nemesis_ops(&history);
+    let start = ops.iter().find(|o| o["f"] == "start-latency").expect("a latency fault");
+    let stop = ops.iter().find(|o| o["f"] == "stop-latency").expect("healed");
+    let slow: Vec<&str> = start["value"]["nodes"].as_array().unwrap().iter().filter_map(|n| n.as_str()).collect();
+    // The consumer really held packets for every slowed node.
+    for node in &slow {
+        assert!(stop["value"]["undone"]["delayed_packets"][node].as_u64().unwrap() > 10, "{stop}");
+    }
+    // Ops through a slowed node took at least the delay (request packets into it were held).
+    let (t0, t1) = (start["time"].as_u64().unwrap(), stop["time"].as_u64().unwrap());
+    let mut invoked: std::collections::HashMap<String, u64> = Default::default();
+    let mut slow_latencies = Vec::new();
+    for op in &history {
+        let process = op["process"].to_string();
+        match op["type"].as_str() {
+            Some("invoke") => {
+                invoked.insert(process, op["time"].as_u64().unwrap());
+            }
+            Some("ok") => {
+                let began = invoked[&process];
+                // Only ops wholly inside the fault: at the heal, held packets are let go at once,
+                // and the stop op is recorded just after the heal has happened.
+                let ended = op["time"].as_u64().unwrap();
+                if began > t0 && ended + 100_000_000 < t1 && slow.contains(&op["node"].as_str().unwrap_or("")) {
+                    slow_latencies.push(op["time"].as_u64().unwrap() - began);
+                }
+            }
+            _ => {}
+        }
+    }
+    assert!(!slow_latencies.is_empty());
+    assert!(slow_latencies.iter().all(|&ns| ns >= 200_000_000), "every ok op through a slowed node took >= 200 ms");
+    assert_eq!(store.json("results.json")["valid"], "valid");
+}

@@ -46,6 +46,13 @@ pub fn loss(namespace: &str, probability: f64) -> Result<(), CommandError> {
     Ok(())
 }
 
+/// Sends every packet arriving at the node to NFQUEUE `queue` (see [`crate::latency`]); with
+/// `--queue-bypass`, packets pass if no consumer listens.
+pub fn queue(namespace: &str, queue: u16) -> Result<(), CommandError> {
+    iptables(namespace, &["-A", CHAIN, "-j", "NFQUEUE", "--queue-num", &queue.to_string(), "--queue-bypass"])?;
+    Ok(())
+}
+
 /// Removes every rule faultline added in this namespace (and only those).
 pub fn heal(namespace: &str) -> Result<(), CommandError> {
     iptables(namespace, &["-F", CHAIN])?;

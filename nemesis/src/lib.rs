@@ -12,6 +12,7 @@ pub mod clock;
 pub mod command;
 pub mod grudge;
 pub mod iptables;
+pub mod latency;
 pub mod netns;
 pub mod process;
 

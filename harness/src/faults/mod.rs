@@ -4,6 +4,7 @@
 
 pub mod clock;
 pub mod kill;
+pub mod latency;
 pub mod loss;
 pub mod partition;
 pub mod pause;
