@@ -97,6 +97,11 @@ pub struct TestArgs {
     /// Up to this many more milliseconds, at random, per packet.
     #[arg(long, default_value_t = 20)]
     pub jitter_ms: u64,
+    /// How clock faults skew clocks: `faketime` (per node, libc targets) or `system` (moves the
+    /// whole machine's clock with clock_settime and restores it; only with --nodes 1 or real
+    /// hosts, and only when asked for explicitly).
+    #[arg(long, default_value = "faketime")]
+    pub clock_strategy: String,
     /// Largest clock offset of a clock fault, in milliseconds.
     #[arg(long, default_value_t = 1000)]
     pub clock_skew_ms: i64,
@@ -221,7 +226,16 @@ fn build_faults(args: &TestArgs, program: &str) -> Result<(Vec<Box<dyn Fault>>, 
         let (delay, jitter) = (Duration::from_millis(args.latency_ms), Duration::from_millis(args.jitter_ms));
         list.push(Box::new(faults::latency::Latency::new(delay, jitter, vec![Targets::One, Targets::Minority])));
     }
-    if wants("clock") {
+    if wants("clock") && args.clock_strategy == "system" {
+        if args.nodes > 1 {
+            return Err(bad("--clock-strategy system moves the whole machine's clock, which every local node shares: use it with --nodes 1 (or real hosts)"));
+        }
+        notes.push("clock faults move this machine's wall clock (--clock-strategy system); it is restored at each heal".into());
+        list.push(Box::new(faults::clock::SystemBump::new(args.clock_skew_ms)));
+    } else if wants("clock") {
+        if args.clock_strategy != "faketime" {
+            return Err(bad(format!("unknown --clock-strategy `{}`: faketime or system", args.clock_strategy)));
+        }
         match nemesis::clock::can_skew(program) {
             Ok(()) => list.push(Box::new(faults::clock::Clock::new(args.clock_skew_ms))),
             Err(why) => notes.push(format!("clock faults not injected: {why}")),

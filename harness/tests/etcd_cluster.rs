@@ -254,3 +254,16 @@ fn not_root_is_a_clear_error() {
     assert_eq!(o.status.code(), Some(254), "{}", text(&o));
     assert!(text(&o).contains("needs root"), "{}", text(&o));
 }
+
+#[test]
+fn the_system_clock_strategy_refuses_a_shared_clock() {
+    if !can_run() {
+        return;
+    }
+    // Never run for real in tests: it would move this machine's clock. Only its refusals.
+    let o = faultline().args(["test", "--nemesis", "clock", "--clock-strategy", "system", "--nodes", "3", "--time-limit", "1", "--store", "/tmp"]).output().unwrap();
+    assert_eq!(o.status.code(), Some(254), "{}", text(&o));
+    assert!(text(&o).contains("every local node shares"), "{}", text(&o));
+    let o = faultline().args(["test", "--nemesis", "clock", "--clock-strategy", "sundial", "--time-limit", "1", "--store", "/tmp"]).output().unwrap();
+    assert_eq!(o.status.code(), Some(254), "{}", text(&o));
+}

@@ -99,3 +99,47 @@ mod tests {
         }
     }
 }
+
+/// The machine's own wall clock, moved with `clock_settime` (Jepsen's bump on real hosts).
+/// Every shift is remembered and undone by [`SystemClock::restore`] or on drop, so the clock
+/// ends where real time is. It moves every process on the machine: only for a single local node
+/// or real hosts, and only when asked for explicitly.
+#[derive(Debug, Default)]
+pub struct SystemClock {
+    applied_ms: i64,
+}
+
+impl SystemClock {
+    /// Moves the wall clock by `ms` (negative: back).
+    pub fn shift_ms(&mut self, ms: i64) -> nix::Result<()> {
+        use nix::time::{clock_gettime, clock_settime, ClockId};
+        let now = clock_gettime(ClockId::CLOCK_REALTIME)?;
+        let shifted = now + nix::sys::time::TimeSpec::from(std::time::Duration::from_millis(ms.unsigned_abs()));
+        let target = if ms >= 0 { shifted } else { now - nix::sys::time::TimeSpec::from(std::time::Duration::from_millis(ms.unsigned_abs())) };
+        clock_settime(ClockId::CLOCK_REALTIME, target)?;
+        self.applied_ms += ms;
+        Ok(())
+    }
+
+    /// The net shift currently applied.
+    pub fn applied_ms(&self) -> i64 {
+        self.applied_ms
+    }
+
+    /// Undoes every shift.
+    pub fn restore(&mut self) -> nix::Result<()> {
+        if self.applied_ms != 0 {
+            let back = -self.applied_ms;
+            self.shift_ms(back)?;
+        }
+        Ok(())
+    }
+}
+
+impl Drop for SystemClock {
+    fn drop(&mut self) {
+        if let Err(e) = self.restore() {
+            eprintln!("faultline: could not restore the system clock ({e}); it is off by {} ms", self.applied_ms);
+        }
+    }
+}

@@ -70,3 +70,37 @@ impl Fault for Clock {
         Ok(json!("clocks reset"))
     }
 }
+
+/// Clock skew of the whole machine (`--clock-strategy system`): a bump of the wall clock,
+/// undone at stop (and on drop, whatever happens).
+pub struct SystemBump {
+    /// Largest offset, in milliseconds.
+    pub max_ms: i64,
+    clock: nemesis::clock::SystemClock,
+}
+
+impl SystemBump {
+    /// A system clock fault with offsets up to `max_ms`.
+    pub fn new(max_ms: i64) -> SystemBump {
+        SystemBump { max_ms, clock: Default::default() }
+    }
+}
+
+impl Fault for SystemBump {
+    fn name(&self) -> &'static str {
+        "clock"
+    }
+
+    fn start(&mut self, cluster: &mut Cluster, _primaries: &[usize], rng: &mut Rng) -> anyhow::Result<Value> {
+        let ms = rng.below(2 * self.max_ms as u64 + 1) as i64 - self.max_ms;
+        self.clock.shift_ms(ms)?;
+        let all: Vec<usize> = (0..cluster.nodes.len()).collect();
+        Ok(json!({ "mode": "system-bump", "offset_ms": ms, "nodes": names(cluster, &all) }))
+    }
+
+    fn stop(&mut self, _cluster: &mut Cluster) -> anyhow::Result<Value> {
+        let undone = self.clock.applied_ms();
+        self.clock.restore()?;
+        Ok(json!({ "restored_ms": -undone }))
+    }
+}
