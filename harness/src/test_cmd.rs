@@ -76,7 +76,7 @@ pub struct TestArgs {
     #[arg(long, value_delimiter = ',')]
     pub nemesis: Vec<String>,
     /// Seconds between faults, and how long each lasts.
-    #[arg(long, default_value_t = 10.0)]
+    #[arg(long, default_value_t = 5.0)]
     pub nemesis_interval: f64,
     /// Partition shapes to draw from (one, halves, majorities-ring, bridge, primaries,
     /// one-way), or one explicit grudge: `n1,n2|n3,n4,n5` or `n1>n2;n3>n2`.
