@@ -238,21 +238,14 @@ impl History {
     }
 
     /// Reads JSONL (`history.jsonl`). Blank lines are skipped; every other line must be an op.
-    pub fn read_jsonl(source: &str, reader: impl BufRead) -> Result<History, HistoryError> {
-        let mut history = History { source: source.to_string(), ..History::default() };
-        for (n, line) in reader.lines().enumerate() {
-            let line_no = n as u32 + 1;
-            let line = line.map_err(|e| HistoryError::at(source, line_no, None, e.to_string()))?;
-            if line.trim().is_empty() {
-                continue;
-            }
-            let op = parse_op_line(source, line_no, &line)?;
-            history.ops.push(op);
-            history.lines.push(line_no);
-        }
-        if history.ops.is_empty() {
+    pub fn read_jsonl(source: &str, mut reader: impl BufRead) -> Result<History, HistoryError> {
+        let mut text = String::new();
+        reader.read_to_string(&mut text).map_err(|e| HistoryError::file(source, e.to_string()))?;
+        let (ops, lines) = parse_lines(source, 1, &text)?;
+        if ops.is_empty() {
             return Err(HistoryError::file(source, "the history is empty (no ops)"));
         }
+        let mut history = History { ops, lines, source: source.to_string() };
         history.fill_positions();
         Ok(history)
     }

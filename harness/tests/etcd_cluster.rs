@@ -6,57 +6,19 @@
 //! piece fails the test; elsewhere the tests say they skipped.
 
 use std::io::{BufRead, BufReader};
-use std::path::{Path, PathBuf};
-use std::process::{Child, Command, Output, Stdio};
+use std::path::Path;
+use std::process::{Child, Command, Stdio};
 use std::sync::Mutex;
 use std::time::{Duration, Instant};
+
+mod common;
+use common::{text, Store};
 
 /// One cluster at a time: the machine has 2 cores.
 static SERIAL: Mutex<()> = Mutex::new(());
 
 fn can_run() -> bool {
-    let root = nix_is_root();
-    let tools = ["ip", "etcd"].iter().all(|t| Command::new("sh").args(["-c", &format!("command -v {t}")]).output().is_ok_and(|o| o.status.success()));
-    if root && tools {
-        return true;
-    }
-    let why = if root { "ip or etcd is not installed" } else { "not root" };
-    assert!(std::env::var("CI").map_or(true, |v| v != "true"), "cluster tests cannot run under CI: {why}");
-    eprintln!("SKIPPED: cluster tests need root, ip and etcd ({why}); scripts/test.sh installs them");
-    false
-}
-
-fn nix_is_root() -> bool {
-    std::fs::read_to_string("/proc/self/status")
-        .ok()
-        .and_then(|s| s.lines().find(|l| l.starts_with("Uid:")).map(|l| l.split_whitespace().nth(1) == Some("0")))
-        .unwrap_or(false)
-}
-
-struct Store(PathBuf);
-
-impl Store {
-    fn new(name: &str) -> Store {
-        let dir = std::env::temp_dir().join(format!("faultline-it-{}-{name}", std::process::id()));
-        let _ = std::fs::remove_dir_all(&dir);
-        Store(dir)
-    }
-    fn path(&self) -> &str {
-        self.0.to_str().unwrap()
-    }
-    fn latest(&self, file: &str) -> serde_json::Value {
-        let text = std::fs::read_to_string(self.0.join("latest").join(file)).unwrap_or_else(|e| panic!("{file}: {e}"));
-        serde_json::from_str(&text).unwrap()
-    }
-    fn run_id(&self) -> String {
-        self.latest("test.json")["run_id"].as_str().unwrap().to_string()
-    }
-}
-
-impl Drop for Store {
-    fn drop(&mut self) {
-        let _ = std::fs::remove_dir_all(&self.0);
-    }
+    common::can_run(&["ip", "etcd"])
 }
 
 fn faultline() -> Command {
@@ -67,10 +29,6 @@ fn test_args<'a>(store: &'a Store, time_limit: &'a str, extra: &[&'a str]) -> Ve
     let mut args = vec!["test", "--target", "etcd", "--nodes", "5", "--concurrency", "10", "--time-limit", time_limit, "--rate", "200", "--seed", "42", "--store", store.path()];
     args.extend_from_slice(extra);
     args
-}
-
-fn text(o: &Output) -> String {
-    format!("{}{}", String::from_utf8_lossy(&o.stdout), String::from_utf8_lossy(&o.stderr))
 }
 
 /// Everything of run `id` that could be left behind.
@@ -133,7 +91,7 @@ fn five_node_etcd_under_the_register_workload_is_valid() {
     let store = Store::new("valid");
     let o = faultline().args(test_args(&store, "20", &[])).output().unwrap();
     assert_eq!(o.status.code(), Some(0), "{}", text(&o));
-    let results = store.latest("results.json");
+    let results = store.json("results.json");
     assert_eq!(results["valid"], "valid");
     assert_eq!(results["linearizable"]["valid"], "valid");
     // Enough work per key for the verdict to mean something.
@@ -141,7 +99,7 @@ fn five_node_etcd_under_the_register_workload_is_valid() {
     assert!(median >= 20, "only {median} ok ops per key");
     assert!(results["ops"]["ok"].as_u64().unwrap() > 1000, "{}", results["ops"]);
     // The run directory holds what DESIGN.md promises.
-    let test = store.latest("test.json");
+    let test = store.json("test.json");
     assert_eq!(test["seed"], 42);
     assert!(test["target_version"].as_str().unwrap_or("").contains("etcd Version"), "{}", test["target_version"]);
     assert!(test["rerun"].as_str().unwrap().contains("--seed 42"));
@@ -182,7 +140,7 @@ fn sigterm_mid_run_stops_cleans_up_and_keeps_the_history() {
     let status = child.wait().unwrap();
     // Interrupted: the verdict covers only part of a test, so it is unknown (2), not valid.
     assert_eq!(status.code(), Some(2));
-    let results = store.latest("results.json");
+    let results = store.json("results.json");
     assert_eq!(results["interrupted"], true);
     assert!(results["ops"]["ok"].as_u64().unwrap() > 0, "the history recorded before the signal was kept");
     assert_eq!(leftovers(&id), Vec::<String>::new());

@@ -4,51 +4,19 @@
 //! cluster tests).
 
 use std::io::{BufRead, BufReader};
-use std::path::PathBuf;
-use std::process::{Command, Output, Stdio};
+use std::process::{Command, Stdio};
 use std::sync::Mutex;
 use std::time::{Duration, Instant};
 
 use serde_json::Value;
 
+mod common;
+use common::{text, Store};
+
 static SERIAL: Mutex<()> = Mutex::new(());
 
 fn can_run() -> bool {
-    let root = std::fs::read_to_string("/proc/self/status")
-        .is_ok_and(|s| s.lines().any(|l| l.starts_with("Uid:") && l.split_whitespace().nth(1) == Some("0")));
-    let tools = ["ip", "iptables", "etcd"].iter().all(|t| Command::new("sh").args(["-c", &format!("command -v {t}")]).output().is_ok_and(|o| o.status.success()));
-    if root && tools {
-        return true;
-    }
-    assert!(std::env::var("CI").map_or(true, |v| v != "true"), "fault tests cannot run under CI: root {root}, tools {tools}");
-    eprintln!("SKIPPED: fault tests need root, ip, iptables and etcd");
-    false
-}
-
-struct Store(PathBuf);
-
-impl Store {
-    fn new(name: &str) -> Store {
-        let dir = std::env::temp_dir().join(format!("faultline-ft-{}-{name}", std::process::id()));
-        let _ = std::fs::remove_dir_all(&dir);
-        Store(dir)
-    }
-    fn path(&self) -> &str {
-        self.0.to_str().unwrap()
-    }
-    fn json(&self, file: &str) -> Value {
-        serde_json::from_str(&std::fs::read_to_string(self.0.join("latest").join(file)).unwrap()).unwrap()
-    }
-    fn history(&self) -> Vec<Value> {
-        let text = std::fs::read_to_string(self.0.join("latest/history.jsonl")).unwrap_or_default();
-        text.lines().filter_map(|l| serde_json::from_str(l).ok()).collect()
-    }
-}
-
-impl Drop for Store {
-    fn drop(&mut self) {
-        let _ = std::fs::remove_dir_all(&self.0);
-    }
+    common::can_run(&["ip", "iptables", "etcd"])
 }
 
 fn faultline(store: &Store, time_limit: &str, extra: &[&str]) -> Command {
@@ -56,10 +24,6 @@ fn faultline(store: &Store, time_limit: &str, extra: &[&str]) -> Command {
     c.args(["test", "--target", "etcd", "--nodes", "5", "--concurrency", "10", "--time-limit", time_limit, "--rate", "150", "--seed", "3", "--store", store.path()]);
     c.args(extra);
     c
-}
-
-fn text(o: &Output) -> String {
-    format!("{}{}", String::from_utf8_lossy(&o.stdout), String::from_utf8_lossy(&o.stderr))
 }
 
 fn nemesis_ops(history: &[Value]) -> Vec<&Value> {
@@ -179,7 +143,7 @@ fn sigterm_during_a_fault_leaves_nothing_behind() {
     }
     let _serial = SERIAL.lock().unwrap_or_else(|p| p.into_inner());
     for fault in ["pause", "partition"] {
-        let store = Store::new(&format!("term-{fault}"));
+        let store = Store::new(&format!("ft-term-{fault}"));
         let mut child = faultline(&store, "60", &["--nemesis", fault, "--nemesis-interval", "2"]).stdout(Stdio::null()).spawn().unwrap();
         let deadline = Instant::now() + Duration::from_secs(60);
         while !store.history().iter().any(|o| o["f"] == format!("start-{fault}").as_str()) {

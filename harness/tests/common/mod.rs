@@ -1,0 +1,75 @@
+//! Helpers shared by the harness's integration tests: who may run them, scratch stores, output.
+
+#![allow(dead_code)]
+
+use std::path::PathBuf;
+use std::process::{Command, Output};
+
+/// Whether this process runs as root.
+pub fn is_root() -> bool {
+    std::fs::read_to_string("/proc/self/status")
+        .is_ok_and(|s| s.lines().any(|l| l.starts_with("Uid:") && l.split_whitespace().nth(1) == Some("0")))
+}
+
+/// Whether the tests that need root and `tools` can run. Under CI a missing piece fails the
+/// test; elsewhere it says it skipped.
+pub fn can_run(tools: &[&str]) -> bool {
+    let root = is_root();
+    let missing: Vec<&str> = tools
+        .iter()
+        .copied()
+        .filter(|t| !Command::new("sh").args(["-c", &format!("command -v {t}")]).output().is_ok_and(|o| o.status.success()))
+        .collect();
+    if root && missing.is_empty() {
+        return true;
+    }
+    let why = if root { format!("missing: {}", missing.join(", ")) } else { "not root".to_string() };
+    assert!(std::env::var("CI").map_or(true, |v| v != "true"), "cluster tests cannot run under CI: {why}");
+    eprintln!("SKIPPED: these tests need root and {} ({why}); scripts/test.sh installs them", tools.join(", "));
+    false
+}
+
+/// A scratch `--store` directory, removed when the test ends (even on failure).
+pub struct Store(pub PathBuf);
+
+impl Store {
+    /// A fresh store for one test.
+    pub fn new(name: &str) -> Store {
+        let dir = std::env::temp_dir().join(format!("faultline-it-{}-{name}", std::process::id()));
+        let _ = std::fs::remove_dir_all(&dir);
+        Store(dir)
+    }
+
+    /// Its path, for `--store`.
+    pub fn path(&self) -> &str {
+        self.0.to_str().unwrap_or_default()
+    }
+
+    /// A JSON file of the newest run.
+    pub fn json(&self, file: &str) -> serde_json::Value {
+        let text = std::fs::read_to_string(self.0.join("latest").join(file)).unwrap_or_else(|e| panic!("{file}: {e}"));
+        serde_json::from_str(&text).unwrap()
+    }
+
+    /// The newest run's id.
+    pub fn run_id(&self) -> String {
+        self.json("test.json")["run_id"].as_str().unwrap().to_string()
+    }
+
+    /// The newest run's history so far (the file is flushed every second).
+    pub fn history(&self) -> Vec<serde_json::Value> {
+        let text = std::fs::read_to_string(self.0.join("latest/history.jsonl")).unwrap_or_default();
+        text.lines().filter_map(|l| serde_json::from_str(l).ok()).collect()
+    }
+}
+
+impl Drop for Store {
+    fn drop(&mut self) {
+        let _ = std::fs::remove_dir_all(&self.0);
+    }
+}
+
+/// stdout and stderr together.
+pub fn text(o: &Output) -> String {
+    format!("{}{}", String::from_utf8_lossy(&o.stdout), String::from_utf8_lossy(&o.stderr))
+}
