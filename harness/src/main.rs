@@ -19,6 +19,41 @@ enum Command {
     Check(check_cmd::CheckArgs),
     /// Remove what killed runs left behind (processes, namespaces, links).
     Clean,
+    /// Run one node of the bundled KV cluster (started by `faultline test`).
+    #[command(hide = true)]
+    KvNode(KvNodeArgs),
+}
+
+#[derive(clap::Args, Debug)]
+struct KvNodeArgs {
+    #[arg(long)]
+    name: String,
+    #[arg(long)]
+    listen: std::net::SocketAddr,
+    /// name=ip:port,…
+    #[arg(long)]
+    peers: String,
+    #[arg(long)]
+    data_dir: std::path::PathBuf,
+    #[arg(long)]
+    bug: Vec<String>,
+}
+
+fn kv_node(args: KvNodeArgs) -> Result<i32, harness::Failure> {
+    let bad = |e: String| harness::Failure::bad_input(anyhow::anyhow!(e));
+    let peers = args
+        .peers
+        .split(',')
+        .map(|p| {
+            let (name, addr) = p.split_once('=').ok_or_else(|| format!("--peers: `{p}` is not name=ip:port"))?;
+            Ok((name.to_string(), addr.parse().map_err(|e| format!("--peers: `{addr}`: {e}"))?))
+        })
+        .collect::<Result<Vec<_>, String>>()
+        .map_err(bad)?;
+    let bugs = args.bug.iter().map(|b| targets::kv::Bug::parse(b)).collect::<Result<Vec<_>, _>>().map_err(bad)?;
+    let node = targets::kv::NodeArgs { name: args.name, listen: args.listen, peers, data_dir: args.data_dir, bugs };
+    targets::kv::run(node).map_err(|e| harness::Failure { error: e, code: exit_codes::INTERNAL })?;
+    Ok(exit_codes::VALID)
 }
 
 fn main() {
@@ -34,6 +69,7 @@ fn main() {
         Command::Test(args) => test_cmd::run(args),
         Command::Check(args) => check_cmd::run(args),
         Command::Clean => clean_cmd::run(),
+        Command::KvNode(args) => kv_node(args),
     });
     let code = match outcome {
         Ok(Ok(code)) => code,

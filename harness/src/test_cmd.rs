@@ -26,9 +26,12 @@ use crate::Failure;
 /// Arguments of `faultline test`.
 #[derive(clap::Args, Debug, Clone, Serialize)]
 pub struct TestArgs {
-    /// The system under test: etcd.
-    #[arg(long, default_value = "etcd")]
+    /// The system under test: bundled (faultline's own replicated KV node) or etcd.
+    #[arg(long, default_value = "bundled")]
     pub target: String,
+    /// Bugs to switch on in the bundled node: stale-read, lazy-fsync, small-quorum, lease-read.
+    #[arg(long)]
+    pub bug: Vec<String>,
     /// The workload: register (read / write / cas on rotating keys, checked per key).
     #[arg(long, default_value = "register")]
     pub workload: String,
@@ -271,6 +274,9 @@ fn install(packages: &[String]) -> Result<(), Failure> {
 }
 
 pub fn run(args: TestArgs) -> Result<i32, Failure> {
+    if args.target != "bundled" && !args.bug.is_empty() {
+        return Err(bad("--bug applies to the bundled target only"));
+    }
     match args.target.as_str() {
         "etcd" => {
             let db = Etcd { binary: args.etcd_binary.clone(), cluster_token: String::new() };
@@ -278,7 +284,16 @@ pub fn run(args: TestArgs) -> Result<i32, Failure> {
             let (fault_list, notes) = build_faults(&args, db.program())?;
             run_with(args, fault_list, notes, |run| Etcd { cluster_token: format!("faultline-{run}"), ..db })
         }
-        other => Err(bad(format!("unknown target `{other}`; available: etcd"))),
+        "bundled" => {
+            for b in &args.bug {
+                targets::kv::Bug::parse(b).map_err(bad)?;
+            }
+            let db = crate::targets::bundled::Bundled::new(args.bug.clone()).context("cannot find the faultline binary").map_err(internal)?;
+            preflight(&args, db.program(), db.package())?;
+            let (fault_list, notes) = build_faults(&args, db.program())?;
+            run_with(args, fault_list, notes, |_| db)
+        }
+        other => Err(bad(format!("unknown target `{other}`; available: bundled, etcd"))),
     }
 }
 

@@ -3,6 +3,7 @@
 
 #![deny(missing_docs)]
 
+pub mod bundled;
 pub mod client;
 pub mod etcd;
 pub mod generator;

@@ -1,3 +1,4 @@
 //! The systems faultline can test.
 
+pub mod bundled;
 pub mod etcd;
