@@ -17,10 +17,11 @@
 //!   a SIGKILL loses promises and accepted values, and with them acknowledged writes.
 //! - `small-quorum`: a "majority" one node too small: two sides of a partition both make
 //!   progress (split brain), so writes are lost and reads disagree.
-//! - `lease-read`: after it writes a key, a node serves reads of it locally for a lease period
-//!   measured on its own clock, and the other acceptors refuse proposals on that key for the
-//!   lease period measured on theirs. Correct while clocks agree; a node whose clock is behind
-//!   (clock skew) keeps reading locally after the others moved on: stale reads.
+//! - `lease-read`: after it writes a key, a node answers reads of it with the value it wrote for
+//!   a lease period measured on its own clock, while the acceptors refuse other nodes' proposals
+//!   on that key for the lease period measured on theirs. Correct while clocks agree; a node
+//!   whose clock falls behind (clock skew) keeps answering after the others have moved on: stale
+//!   reads.
 
 mod node;
 mod storage;

@@ -69,8 +69,9 @@ struct Node {
     storage: Mutex<Storage>,
     highest_round: AtomicU64,
     http: reqwest::Client,
-    /// `lease-read` bug: keys this node holds a lease on, until when (ms on its own clock).
-    leases: Mutex<HashMap<String, u64>>,
+    /// `lease-read` bug: keys this node holds a lease on, until when (ms on its own clock), and
+    /// the value it wrote (what a lease holder serves, trusting that nobody else can write).
+    leases: Mutex<HashMap<String, (u64, Value)>>,
 }
 
 /// Wall-clock milliseconds: deliberately the (skewable) system clock, for the lease bug.
@@ -205,7 +206,12 @@ impl Node {
         slot.promised = ballot;
         slot.accepted = ballot;
         slot.value = value;
-        slot.lease = lease.then(|| (ballot.node, now_ms() + LEASE_MS));
+        // A lease is granted for a fixed term: writes by the holder during its term do not
+        // extend it, so keys change hands between nodes (as leases do in real systems).
+        slot.lease = match slot.lease {
+            Some((holder, until)) if lease && holder == ballot.node && now_ms() < until => Some((holder, until)),
+            _ => lease.then(|| (ballot.node, now_ms() + LEASE_MS)),
+        };
         match storage.put(key, slot) {
             Ok(()) => json!({ "ok": true }),
             Err(e) => json!({ "ok": false, "error": e.to_string() }),
@@ -232,9 +238,11 @@ impl Node {
             return Some(self.storage().get(key).value);
         }
         if self.bugs.contains(&Bug::LeaseRead) {
-            let leased = self.leases.lock().unwrap_or_else(|p| p.into_inner()).get(key).is_some_and(|&until| now_ms() < until);
-            if leased {
-                return Some(self.storage().get(key).value);
+            let leases = self.leases.lock().unwrap_or_else(|p| p.into_inner());
+            if let Some((until, value)) = leases.get(key) {
+                if now_ms() < *until {
+                    return Some(value.clone());
+                }
             }
         }
         None
@@ -273,7 +281,13 @@ impl Node {
             let accepted = acks.iter().flatten().filter(|r| r["ok"] == true).count();
             if accepted >= self.quorum {
                 if lease && applied {
-                    self.leases.lock().unwrap_or_else(|p| p.into_inner()).insert(key.to_string(), lease_start + LEASE_MS);
+                    let mut leases = self.leases.lock().unwrap_or_else(|p| p.into_inner());
+                    // Same fixed term as the acceptors; the cached value follows every write.
+                    let until = match leases.get(key) {
+                        Some((until, _)) if now_ms() < *until => *until,
+                        _ => lease_start + LEASE_MS,
+                    };
+                    leases.insert(key.to_string(), (until, next.clone()));
                 }
                 return Ok((applied, next));
             }

@@ -1,0 +1,86 @@
+//! The bundled KV node under faults: correct, it stays linearizable; with each bug switched on,
+//! the fault that exposes it makes the checker find a violation, and results.json names the
+//! failing op. Needs root, iproute2 and iptables (and libfaketime for the clock bug).
+
+use std::process::Command;
+use std::sync::Mutex;
+
+mod common;
+use common::{text, Store};
+
+static SERIAL: Mutex<()> = Mutex::new(());
+
+fn run(name: &str, extra: &[&str]) -> (Option<i32>, serde_json::Value, String) {
+    let store = Store::new(name);
+    let o = Command::new(env!("CARGO_BIN_EXE_faultline"))
+        .args(["test", "--nodes", "5", "--concurrency", "10", "--rate", "150", "--seed", "2", "--store", store.path()])
+        .args(extra)
+        .output()
+        .unwrap();
+    (o.status.code(), store.json("results.json"), text(&o))
+}
+
+#[test]
+fn the_correct_node_is_linearizable_under_partition_kill_and_pause() {
+    if !common::can_run(&["ip", "iptables"]) {
+        return;
+    }
+    let _serial = SERIAL.lock().unwrap_or_else(|p| p.into_inner());
+    let (code, results, out) = run("correct", &["--nemesis", "partition,kill,pause", "--nemesis-interval", "3", "--time-limit", "24"]);
+    assert_eq!(code, Some(0), "{out}");
+    assert_eq!(results["valid"], "valid");
+    let faults: Vec<String> = results["nemesis"]["windows"].as_array().unwrap().iter().map(|w| w["fault"].as_str().unwrap().to_string()).collect();
+    assert!(faults.len() >= 3, "{faults:?}");
+    assert!(results["ops"]["ok"].as_u64().unwrap() > 500);
+}
+
+/// Runs a bug mode under its fault and checks the checker caught it and names the failing op.
+fn caught(bug: &str, fault: &str, extra: &[&str]) {
+    let _serial = SERIAL.lock().unwrap_or_else(|p| p.into_inner());
+    let mut args = vec!["--bug", bug, "--nemesis", fault, "--nemesis-interval", "3", "--time-limit", "30"];
+    args.extend_from_slice(extra);
+    let (code, results, out) = run(bug, &args);
+    assert_eq!(code, Some(1), "{bug} under {fault} should be invalid:\n{out}");
+    assert_eq!(results["valid"], "invalid");
+    let failing = results["linearizable"]["per_key"].as_array().unwrap().iter().find(|k| k["valid"] == "invalid").expect("a failing key");
+    let op = &failing["failure"]["op"];
+    assert!(op["f"].is_string() && op["invoke_index"].is_u64(), "{op}");
+    assert!(out.contains("no linearization can include"), "{out}");
+}
+
+#[test]
+fn stale_reads_are_caught_under_partition() {
+    if common::can_run(&["ip", "iptables"]) {
+        caught("stale-read", "partition", &[]);
+    }
+}
+
+#[test]
+fn a_too_small_quorum_is_caught_under_partition() {
+    if common::can_run(&["ip", "iptables"]) {
+        caught("small-quorum", "partition", &[]);
+    }
+}
+
+#[test]
+fn acknowledging_before_fsync_is_caught_under_kill() {
+    if common::can_run(&["ip", "iptables"]) {
+        caught("lazy-fsync", "kill", &["--kill-targets", "majority,all"]);
+    }
+}
+
+#[test]
+#[ignore = "timing-dependent: caught in most runs, not all; its catch rate is measured by `cargo bench -p harness --bench bug_power`"]
+fn lease_reads_are_caught_under_clock_skew() {
+    // Keys live long enough (400 ops, about 2.7 s) to change hands between lease holders.
+    if common::can_run(&["ip", "iptables"]) {
+        caught("lease-read", "clock", &["--clock-skew-ms", "3000", "--ops-per-key", "400"]);
+    }
+}
+
+#[test]
+fn unknown_bugs_are_refused() {
+    let o = Command::new(env!("CARGO_BIN_EXE_faultline")).args(["test", "--bug", "gremlins"]).output().unwrap();
+    assert_eq!(o.status.code(), Some(254), "{}", text(&o));
+    assert!(text(&o).contains("stale-read, lazy-fsync, small-quorum, lease-read"), "{}", text(&o));
+}
