@@ -286,37 +286,37 @@ impl History {
     /// at most one op in flight; a completion must follow an invoke of the same process and `f`.
     /// An invoke that never completes counts as `info`. Nemesis ops are left out.
     pub fn pair(&self) -> Result<Vec<PairedOp>, HistoryError> {
+        // Process → the slot in `paired` of its op in flight.
         let mut pending: rustc_hash::FxHashMap<&Process, usize> = Default::default();
         let mut paired: Vec<PairedOp> = Vec::new();
-        let mut slot_of_invoke: rustc_hash::FxHashMap<usize, usize> = Default::default();
         for (i, op) in self.ops.iter().enumerate() {
             if !op.is_client() {
                 continue;
             }
             if op.kind == OpType::Invoke {
-                if let Some(&earlier) = pending.get(&op.process) {
+                if let Some(&slot) = pending.get(&op.process) {
                     return Err(self.error_at(
                         i,
                         Some("process"),
                         format!(
                             "process {} invokes again while its op from {} has not completed",
                             op.process,
-                            self.location(earlier)
+                            self.location(paired[slot].invoke)
                         ),
                     ));
                 }
-                pending.insert(&op.process, i);
-                slot_of_invoke.insert(i, paired.len());
+                pending.insert(&op.process, paired.len());
                 paired.push(PairedOp { invoke: i, completion: None, outcome: Outcome::Info });
                 continue;
             }
-            let Some(invoke) = pending.remove(&op.process) else {
+            let Some(slot) = pending.remove(&op.process) else {
                 return Err(self.error_at(
                     i,
                     Some("process"),
                     format!("a `{}` completion for process {} with no invoke before it", type_name(op.kind), op.process),
                 ));
             };
+            let invoke = paired[slot].invoke;
             if self.ops[invoke].f != op.f {
                 return Err(self.error_at(
                     i,
@@ -329,7 +329,6 @@ impl History {
                     ),
                 ));
             }
-            let slot = slot_of_invoke[&invoke];
             paired[slot].completion = Some(i);
             paired[slot].outcome = match op.kind {
                 OpType::Ok => Outcome::Ok,

@@ -328,7 +328,7 @@ fn explain<M: Model>(
     paired: &[PairedOp],
     ops: &[SearchOp<M::Op>],
     pairs: &[usize],
-    witness: search::Witness<M::State>,
+    witness: search::Witness,
 ) -> Failure {
     let op_ref = |i: usize| OpRef::new(history, &paired[pairs[i]]);
     let mut state = model.init();
@@ -346,8 +346,5 @@ fn explain<M: Model>(
         .filter(|&i| ops[i].call < end && ops[i].ret.unwrap_or(u64::MAX) > culprit.call)
         .map(op_ref)
         .collect();
-    // The state replayed along the prefix, not the search's own: the search may have merged
-    // states no pending op can observe (`Model::forget`), and a reader wants the real one.
-    let _ = witness.state;
     Failure { op: op_ref(witness.culprit), prefix, state: model.state_json(&state), concurrent }
 }

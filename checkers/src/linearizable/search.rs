@@ -72,22 +72,21 @@ impl Limits {
     }
 }
 
-/// The deepest point the search reached in a non-linearizable history.
+/// The deepest point the search reached in a non-linearizable history. (The state after the
+/// prefix is recomputed by replaying it: the search's own may be a merged stand-in.)
 #[derive(Clone, Debug)]
-pub(crate) struct Witness<S> {
+pub(crate) struct Witness {
     /// Ops (indices into the key's ops) in the order they were linearized.
     pub prefix: Vec<usize>,
     /// The `ok` op whose return was reached without being able to linearize it.
     pub culprit: usize,
-    /// The model state after `prefix`.
-    pub state: S,
 }
 
 /// What the search found.
 #[derive(Debug)]
-pub(crate) enum Found<S> {
+pub(crate) enum Found {
     Linearizable,
-    NotLinearizable(Witness<S>),
+    NotLinearizable(Witness),
     Unknown(Stop),
 }
 
@@ -282,41 +281,36 @@ struct Frame<S> {
 /// The deepest failure seen: the prefix linearized when some pending op was found impossible.
 /// Kept incrementally: `prefix[..valid]` always equals the bottom of the current stack, so each
 /// new record copies only what changed since the last one.
-struct Deepest<S> {
+#[derive(Default)]
+struct Deepest {
     prefix: Vec<u32>,
     valid: usize,
-    found: Option<(usize, usize, S)>, // (depth, culprit, state)
+    found: Option<(usize, usize)>, // (depth, culprit)
 }
 
-impl<S> Default for Deepest<S> {
-    fn default() -> Self {
-        Deepest { prefix: Vec::new(), valid: 0, found: None }
-    }
-}
-
-impl<S: Clone> Deepest<S> {
-    fn record(&mut self, stack: &[Frame<S>], culprit: usize, state: &S) {
-        if self.found.as_ref().is_some_and(|(depth, _, _)| stack.len() <= *depth) {
+impl Deepest {
+    fn record<S>(&mut self, stack: &[Frame<S>], culprit: usize) {
+        if self.found.is_some_and(|(depth, _)| stack.len() <= depth) {
             return;
         }
         self.prefix.truncate(self.valid);
         self.prefix.extend(stack[self.valid..].iter().map(|f| f.op));
         self.valid = stack.len();
-        self.found = Some((stack.len(), culprit, state.clone()));
+        self.found = Some((stack.len(), culprit));
     }
 
     fn stack_shrank_to(&mut self, len: usize) {
         self.valid = self.valid.min(len);
     }
 
-    fn into_witness<M: Model<State = S>>(self, model: &M) -> Witness<S> {
-        let (depth, culprit, state) = self.found.unwrap_or_else(|| (0, 0, model.init()));
-        Witness { prefix: self.prefix[..depth].iter().map(|&o| o as usize).collect(), culprit, state }
+    fn into_witness(self) -> Witness {
+        let (depth, culprit) = self.found.unwrap_or((0, 0));
+        Witness { prefix: self.prefix[..depth].iter().map(|&o| o as usize).collect(), culprit }
     }
 }
 
 /// Decides whether `ops` (one key) are linearizable with respect to `model`.
-pub(crate) fn search<M: Model>(model: &M, ops: &[SearchOp<M::Op>], limits: &Limits) -> (Found<M::State>, Stats) {
+pub(crate) fn search<M: Model>(model: &M, ops: &[SearchOp<M::Op>], limits: &Limits) -> (Found, Stats) {
     let mut stats = Stats::default();
     let mut list = EntryList::new(ops);
     let zobrist = zobrist_keys(ops.len());
@@ -363,10 +357,10 @@ pub(crate) fn search<M: Model>(model: &M, ops: &[SearchOp<M::Op>], limits: &Limi
             // and it was not. Record how far we got, then undo the last choice.
             // (`cur == NIL` is the look-ahead's dead end: record nothing, just undo.)
             if cur != NIL {
-                best.record(&stack, list.op[cur as usize] as usize, &state);
+                best.record(&stack, list.op[cur as usize] as usize);
             }
             let Some(frame) = stack.pop() else {
-                break Found::NotLinearizable(best.into_witness(model));
+                break Found::NotLinearizable(best.into_witness());
             };
             let op = frame.op as usize;
             state = frame.prev_state;
@@ -425,7 +419,7 @@ pub(crate) fn search<M: Model>(model: &M, ops: &[SearchOp<M::Op>], limits: &Limi
                         if let Some(culprit) = list.unreachable_return(model, ops, &state, &mut available) {
                             // A pending return can no longer be reached from here: the new state
                             // is a dead end (its memo entry keeps it from being tried again).
-                            best.record(&stack, culprit, &state);
+                            best.record(&stack, culprit);
                             cur = NIL;
                         }
                     }
