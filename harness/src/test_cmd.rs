@@ -75,8 +75,9 @@ pub struct TestArgs {
     /// with the install command instead.
     #[arg(long)]
     pub no_install: bool,
-    /// Faults to inject, comma-separated: partition, kill, pause, clock, loss, latency (or all).
-    #[arg(long, value_delimiter = ',')]
+    /// Faults to inject, comma-separated: partition, kill, pause, clock, loss, latency, all, or
+    /// none.
+    #[arg(long, value_delimiter = ',', default_value = "partition,kill")]
     pub nemesis: Vec<String>,
     /// Seconds between faults, and how long each lasts.
     #[arg(long, default_value_t = 5.0)]
@@ -189,8 +190,8 @@ fn preflight(args: &TestArgs, program: &str, package: &str) -> Result<(), Failur
     }
     for fault in &args.nemesis {
         match fault.as_str() {
-            "partition" | "kill" | "pause" | "clock" | "loss" | "latency" | "all" => {}
-            other => return Err(bad(format!("unknown fault `{other}`: partition, kill, pause, clock, loss, latency, all"))),
+            "partition" | "kill" | "pause" | "clock" | "loss" | "latency" | "all" | "none" => {}
+            other => return Err(bad(format!("unknown fault `{other}`: partition, kill, pause, clock, loss, latency, all, none"))),
         }
     }
     if args.nemesis_interval <= 0.0 {
@@ -539,9 +540,12 @@ fn spawn_signal_handler(stop: Arc<Stop>, interrupted: Arc<std::sync::atomic::Ato
 /// The command that repeats this run with the same seed.
 fn rerun_command(args: &TestArgs, seed: u64) -> String {
     let mut cmd = format!(
-        "faultline test --target {} --workload {} --nodes {} --concurrency {} --time-limit {} --rate {} --ops-per-key {} --seed {seed}",
-        args.target, args.workload, args.nodes, args.concurrency, args.time_limit, args.rate, args.ops_per_key
+        "faultline test --target {} --workload {} --nodes {} --concurrency {} --time-limit {} --rate {} --ops-per-key {} --nemesis {} --nemesis-interval {} --seed {seed}",
+        args.target, args.workload, args.nodes, args.concurrency, args.time_limit, args.rate, args.ops_per_key, args.nemesis.join(","), args.nemesis_interval
     );
+    for bug in &args.bug {
+        cmd.push_str(&format!(" --bug {bug}"));
+    }
     if let Some(name) = &args.name {
         cmd.push_str(&format!(" --name {name}"));
     }

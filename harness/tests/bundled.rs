@@ -65,17 +65,35 @@ fn a_too_small_quorum_is_caught_under_partition() {
 #[test]
 fn acknowledging_before_fsync_is_caught_under_kill() {
     if common::can_run(&["ip", "iptables"]) {
-        caught("lazy-fsync", "kill", &["--kill-targets", "majority,all"]);
+        // Every kill hits every node, so each loses its last second of promises and accepts.
+        caught("lazy-fsync", "kill", &["--kill-targets", "all"]);
     }
 }
 
 #[test]
-#[ignore = "timing-dependent: caught in most runs, not all; its catch rate is measured by `cargo bench -p harness --bench bug_power`"]
+#[ignore = "timing-dependent, and its histories can be slow to check in a debug build (one run hit the 60 s check limit); its catch rate is measured by `cargo bench -p harness --bench bug_power`"]
 fn lease_reads_are_caught_under_clock_skew() {
     // Keys live long enough (400 ops, about 2.7 s) to change hands between lease holders.
     if common::can_run(&["ip", "iptables"]) {
         caught("lease-read", "clock", &["--clock-skew-ms", "3000", "--ops-per-key", "400"]);
     }
+}
+
+#[test]
+fn plain_faultline_test_runs_the_bundled_cluster_under_partition_and_kill() {
+    if !common::can_run(&["ip", "iptables"]) {
+        return;
+    }
+    let _serial = SERIAL.lock().unwrap_or_else(|p| p.into_inner());
+    // What a new user types first, with only the time and store shortened.
+    let store = Store::new("plain");
+    let o = Command::new(env!("CARGO_BIN_EXE_faultline")).args(["test", "--time-limit", "12", "--store", store.path()]).output().unwrap();
+    assert_eq!(o.status.code(), Some(0), "{}", text(&o));
+    let test = store.json("test.json");
+    assert_eq!(test["config"]["target"], "bundled");
+    assert_eq!(test["config"]["nodes"], 5);
+    let faults: Vec<String> = store.json("results.json")["nemesis"]["windows"].as_array().unwrap().iter().map(|w| w["fault"].as_str().unwrap().to_string()).collect();
+    assert!(!faults.is_empty() && faults.iter().all(|f| f == "partition" || f == "kill"), "{faults:?}");
 }
 
 #[test]
