@@ -3,14 +3,14 @@
 //! ```text
 //! cargo run --release -p checkers --example synth -- kv 1000000 20 1000 0.01 /tmp/kv.jsonl
 //! ```
-//! Arguments: workload ops clients keys info-rate file [seed].
+//! Arguments: workload ops clients keys info-rate file [seed] [info-lag].
 
 use checkers::synth::{generate, Spec, Workload};
 
 fn main() {
     let args: Vec<String> = std::env::args().skip(1).collect();
     if args.len() < 6 {
-        eprintln!("usage: synth WORKLOAD OPS CLIENTS KEYS INFO_RATE FILE [SEED]");
+        eprintln!("usage: synth WORKLOAD OPS CLIENTS KEYS INFO_RATE FILE [SEED] [INFO_LAG]");
         eprintln!("  WORKLOAD: register cas-register kv multi-register mutex counter set fifo");
         std::process::exit(254);
     }
@@ -42,6 +42,7 @@ fn main() {
         info_rate: number(4, "INFO_RATE"),
         values: if workload == Workload::Kv { 1_000_000 } else { 5 },
         seed: args.get(6).and_then(|s| s.parse().ok()).unwrap_or(1),
+        info_lag: args.get(7).and_then(|s| s.parse().ok()).unwrap_or(100),
     };
     let history = generate(&spec);
     let file = std::fs::File::create(&args[5]).unwrap_or_else(|e| {

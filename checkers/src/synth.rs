@@ -50,12 +50,15 @@ pub struct Spec {
     pub values: i64,
     /// The seed.
     pub seed: u64,
+    /// How long after its invoke an indeterminate op may take effect (an op takes about 100
+    /// time units; a request stuck behind a partition can land much later).
+    pub info_lag: u64,
 }
 
 impl Spec {
     /// A spec with a few defaults: no info, one key, 5 values.
     pub fn new(workload: Workload, ops: usize, clients: usize, seed: u64) -> Spec {
-        Spec { workload, ops, clients, keys: 1, info_rate: 0.0, values: 5, seed }
+        Spec { workload, ops, clients, keys: 1, info_rate: 0.0, values: 5, seed, info_lag: 100 }
     }
 }
 
@@ -222,7 +225,7 @@ pub fn generate(spec: &Spec) -> History {
         let key = (spec.keys > 1).then(|| Key::Int(rng.below(spec.keys as u64) as i64));
         let info = rng.chance(spec.info_rate);
         let start = clock[client] + rng.below(50);
-        let effect = start + 1 + rng.below(100);
+        let effect = start + 1 + rng.below(if info { spec.info_lag.max(1) } else { 100 });
         let end = effect + 1 + rng.below(100);
         clock[client] = end + 1;
         let never_completes = info && rng.chance(0.2);

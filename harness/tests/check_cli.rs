@@ -126,7 +126,7 @@ fn bad_input_exits_254_with_a_clear_error() {
 
 /// 100k ops, 20 clients, 10% indeterminate: hard enough that tight limits are reached.
 fn hard_history() -> Scratch {
-    let spec = Spec { workload: Workload::CasRegister, ops: 100_000, clients: 20, keys: 1, info_rate: 0.1, values: 5, seed: 1 };
+    let spec = Spec { workload: Workload::CasRegister, ops: 100_000, clients: 20, keys: 1, info_rate: 0.1, values: 5, seed: 1, info_lag: 100 };
     let mut text = Vec::new();
     generate(&spec).write_jsonl(&mut text).unwrap();
     Scratch::new("hard.jsonl", &String::from_utf8(text).unwrap())
