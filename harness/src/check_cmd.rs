@@ -44,6 +44,9 @@ pub struct CheckArgs {
     /// Print the full result as JSON instead of words.
     #[arg(long)]
     pub json: bool,
+    /// Also write a self-contained HTML report of the history and the verdict to this file.
+    #[arg(long, value_name = "FILE")]
+    pub report: Option<PathBuf>,
 }
 
 /// `512M`, `4G`, `1.5G`, or bytes.
@@ -124,6 +127,19 @@ pub fn run(args: CheckArgs) -> Result<i32, Failure> {
     let init = args.init.as_deref().map(Scalar::parse_arg);
     let result = model.check(init, &history, &options).map_err(Failure::bad_input)?;
 
+    if let Some(path) = &args.report {
+        let input = report::ReportInput {
+            title: name.clone(),
+            history: &history,
+            linearizable: Some(&result),
+            test: None,
+            results: None,
+            node_logs: Vec::new(),
+        };
+        let page = report::render(&input).map_err(Failure::bad_input)?;
+        std::fs::write(path, page).with_context(|| format!("cannot write the report {}", path.display())).map_err(Failure::bad_input)?;
+        eprintln!("report: {}", path.display());
+    }
     if args.json {
         let out = serde_json::json!({
             "file": name,

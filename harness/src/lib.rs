@@ -7,8 +7,10 @@ pub mod cluster;
 pub mod db;
 pub mod exit_codes;
 pub mod faults;
+pub mod report_cmd;
 pub mod runner;
 pub mod schedule;
+pub mod serve_cmd;
 pub mod targets;
 pub mod test_cmd;
 

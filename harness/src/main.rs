@@ -1,7 +1,7 @@
 //! The `faultline` command: parses arguments and hands each subcommand to its module.
 
 use clap::{Parser, Subcommand};
-use harness::{check_cmd, clean_cmd, exit_codes, test_cmd};
+use harness::{check_cmd, clean_cmd, exit_codes, report_cmd, serve_cmd, test_cmd};
 
 /// A Jepsen-style fault-injection and linearizability testing harness.
 #[derive(Parser, Debug)]
@@ -17,6 +17,10 @@ enum Command {
     Test(test_cmd::TestArgs),
     /// Check a recorded history (ours, Jepsen/Knossos EDN, or Porcupine's) for linearizability.
     Check(check_cmd::CheckArgs),
+    /// Render a run's report.html again from its stored files (and refresh the store's index).
+    Report(report_cmd::ReportArgs),
+    /// Serve the index of the runs in a store, and their reports and files, over HTTP.
+    Serve(serve_cmd::ServeArgs),
     /// Remove what killed runs left behind (processes, namespaces, links).
     Clean,
     /// Run one node of the bundled KV cluster (started by `faultline test`).
@@ -68,6 +72,8 @@ fn main() {
     let outcome = std::panic::catch_unwind(|| match cli.command {
         Command::Test(args) => test_cmd::run(args),
         Command::Check(args) => check_cmd::run(args),
+        Command::Report(args) => report_cmd::run(args),
+        Command::Serve(args) => serve_cmd::run(args),
         Command::Clean => clean_cmd::run(),
         Command::KvNode(args) => kv_node(args),
     });

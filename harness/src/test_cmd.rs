@@ -474,6 +474,13 @@ async fn run_async<D: Db>(
     if interrupted {
         println!("interrupted: the verdict covers only what was recorded before the stop");
     }
+    match report::render_run_dir(&run_dir.path) {
+        Ok(path) => println!("report: {}", path.display()),
+        Err(e) => eprintln!("warning: cannot write the report: {e}"),
+    }
+    if let Err(e) = report::index::write(&args.store) {
+        eprintln!("warning: cannot write {}/index.html: {e}", args.store.display());
+    }
     println!("results: {}", run_dir.path.display());
     Ok(match results.valid {
         Validity::Valid => exit_codes::VALID,

@@ -10,14 +10,16 @@ use common::{text, Store};
 
 static SERIAL: Mutex<()> = Mutex::new(());
 
-fn run(name: &str, extra: &[&str]) -> (Option<i32>, serde_json::Value, String) {
+/// Exit code, results.json, output, and the run's report.html.
+fn run(name: &str, extra: &[&str]) -> (Option<i32>, serde_json::Value, String, String) {
     let store = Store::new(name);
     let o = Command::new(env!("CARGO_BIN_EXE_faultline"))
         .args(["test", "--nodes", "5", "--concurrency", "10", "--rate", "150", "--seed", "2", "--store", store.path()])
         .args(extra)
         .output()
         .unwrap();
-    (o.status.code(), store.json("results.json"), text(&o))
+    let report = std::fs::read_to_string(store.0.join("latest/report.html")).unwrap_or_default();
+    (o.status.code(), store.json("results.json"), text(&o), report)
 }
 
 #[test]
@@ -26,7 +28,7 @@ fn the_correct_node_is_linearizable_under_partition_kill_and_pause() {
         return;
     }
     let _serial = SERIAL.lock().unwrap_or_else(|p| p.into_inner());
-    let (code, results, out) = run("correct", &["--nemesis", "partition,kill,pause", "--nemesis-interval", "3", "--time-limit", "24"]);
+    let (code, results, out, _) = run("correct", &["--nemesis", "partition,kill,pause", "--nemesis-interval", "3", "--time-limit", "24"]);
     assert_eq!(code, Some(0), "{out}");
     assert_eq!(results["valid"], "valid");
     let faults: Vec<String> = results["nemesis"]["windows"].as_array().unwrap().iter().map(|w| w["fault"].as_str().unwrap().to_string()).collect();
@@ -39,13 +41,19 @@ fn caught(bug: &str, fault: &str, extra: &[&str]) {
     let _serial = SERIAL.lock().unwrap_or_else(|p| p.into_inner());
     let mut args = vec!["--bug", bug, "--nemesis", fault, "--nemesis-interval", "3", "--time-limit", "30"];
     args.extend_from_slice(extra);
-    let (code, results, out) = run(bug, &args);
+    let (code, results, out, report) = run(bug, &args);
     assert_eq!(code, Some(1), "{bug} under {fault} should be invalid:\n{out}");
     assert_eq!(results["valid"], "invalid");
     let failing = results["linearizable"]["per_key"].as_array().unwrap().iter().find(|k| k["valid"] == "invalid").expect("a failing key");
     let op = &failing["failure"]["op"];
     assert!(op["f"].is_string() && op["invoke_index"].is_u64(), "{op}");
     assert!(out.contains("no linearization can include"), "{out}");
+    // The report shows the same failure: the key's section and its red op.
+    let key = failing["key"].to_string();
+    assert!(report.contains(r#"<p class="verdict invalid">"#), "report verdict");
+    assert!(report.contains(&format!(r#"<section class="failure" id="failure-key-{}">"#, key.trim_matches('"'))), "the failing key {key} has its section");
+    assert!(report.contains(&format!("history index {}", op["invoke_index"])), "the failing op is named");
+    assert!(report.contains(r#"<g class="op culprit">"#));
 }
 
 #[test]
@@ -94,6 +102,14 @@ fn plain_faultline_test_runs_the_bundled_cluster_under_partition_and_kill() {
     assert_eq!(test["config"]["nodes"], 5);
     let faults: Vec<String> = store.json("results.json")["nemesis"]["windows"].as_array().unwrap().iter().map(|w| w["fault"].as_str().unwrap().to_string()).collect();
     assert!(!faults.is_empty() && faults.iter().all(|f| f == "partition" || f == "kill"), "{faults:?}");
+    // Its report, with the fault windows shaded and labelled, and the store's index listing it.
+    let report = std::fs::read_to_string(store.0.join("latest/report.html")).unwrap();
+    assert!(report.contains(r#"<p class="verdict valid">"#));
+    assert_eq!(report.matches(r#"<g class="fault">"#).count(), faults.len(), "one shaded window per fault");
+    assert!(report.contains(&format!(">{}</text></g>", faults[0])));
+    assert!(report.contains(&format!(r#"<pre class="rerun">{}"#, test["rerun"].as_str().unwrap())));
+    let index = std::fs::read_to_string(store.0.join("index.html")).unwrap();
+    assert!(index.contains(r#"/report.html">report</a>"#), "{index}");
 }
 
 #[test]
