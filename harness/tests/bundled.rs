@@ -38,11 +38,26 @@ fn the_correct_node_is_linearizable_under_partition_kill_and_pause() {
 
 /// Runs a bug mode under its fault and checks the checker caught it and names the failing op.
 fn caught(bug: &str, fault: &str, extra: &[&str]) {
+    caught_within(bug, fault, extra, 1)
+}
+
+/// The same, for a bug that a run exposes only with some probability: up to `attempts` runs,
+/// each of which must be decided (valid or invalid, never unknown), and one must be invalid.
+fn caught_within(bug: &str, fault: &str, extra: &[&str], attempts: usize) {
     let _serial = SERIAL.lock().unwrap_or_else(|p| p.into_inner());
     let mut args = vec!["--bug", bug, "--nemesis", fault, "--nemesis-interval", "3", "--time-limit", "30"];
     args.extend_from_slice(extra);
-    let (code, results, out, report) = run(bug, &args);
-    assert_eq!(code, Some(1), "{bug} under {fault} should be invalid:\n{out}");
+    let mut tries = 0;
+    let (code, results, out, report) = loop {
+        tries += 1;
+        let (code, results, out, report) = run(bug, &args);
+        assert!(code == Some(0) || code == Some(1), "{bug}: run {tries} was not decided:\n{out}");
+        if code == Some(1) || tries == attempts {
+            break (code, results, out, report);
+        }
+        eprintln!("{bug}: not exposed in run {tries} of {attempts}; running again");
+    };
+    assert_eq!(code, Some(1), "{bug} under {fault} should be invalid (in {attempts} run(s)):\n{out}");
     assert_eq!(results["valid"], "invalid");
     let failing = results["linearizable"]["per_key"].as_array().unwrap().iter().find(|k| k["valid"] == "invalid").expect("a failing key");
     let op = &failing["failure"]["op"];
@@ -78,12 +93,14 @@ fn acknowledging_before_fsync_is_caught_under_kill() {
     }
 }
 
+/// A lease read goes stale only when a clock jumps while a lease is held and a read lands on
+/// the holder before the lease ends: most runs of 30 s expose it (see the bug-power bench), so
+/// this allows three.
 #[test]
-#[ignore = "timing-dependent, and its histories can be slow to check in a debug build (one run hit the 60 s check limit); its catch rate is measured by `cargo bench -p harness --bench bug_power`"]
 fn lease_reads_are_caught_under_clock_skew() {
     // Keys live long enough (400 ops, about 2.7 s) to change hands between lease holders.
     if common::can_run(&["ip", "iptables"]) {
-        caught("lease-read", "clock", &["--clock-skew-ms", "3000", "--ops-per-key", "400"]);
+        caught_within("lease-read", "clock", &["--clock-skew-ms", "3000", "--ops-per-key", "400"], 3);
     }
 }
 
