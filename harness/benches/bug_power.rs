@@ -1,7 +1,8 @@
 //! `cargo bench -p harness --bench bug_power` (root): how well faultline finds the bundled
 //! node's bugs. Each bug mode runs `RUNS` times for 30 s under the fault that exposes it (seeds
 //! 1..=RUNS); printed: how many runs were found invalid, and the median time into the run of
-//! the first operation that could not be linearized. `BUG_POWER_RUNS` changes the number of runs.
+//! the first operation that could not be linearized. `BUG_POWER_RUNS` changes the number of runs;
+//! `BUG_POWER_ONLY=lease-read` (a comma-separated list) runs only those modes.
 
 use std::process::Command;
 
@@ -9,7 +10,7 @@ const CASES: [(&str, &[&str]); 4] = [
     ("stale-read", &["--nemesis", "partition"]),
     ("small-quorum", &["--nemesis", "partition"]),
     ("lazy-fsync", &["--nemesis", "kill", "--kill-targets", "majority,all"]),
-    ("lease-read", &["--nemesis", "clock", "--clock-skew-ms", "3000", "--ops-per-key", "400"]),
+    ("lease-read", &["--nemesis", "clock", "--clock-mode", "strobe", "--clock-skew-ms", "3000", "--ops-per-key", "400"]),
 ];
 
 fn main() {
@@ -20,7 +21,11 @@ fn main() {
     let runs: u64 = std::env::var("BUG_POWER_RUNS").ok().and_then(|v| v.parse().ok()).unwrap_or(10);
     let store = std::env::temp_dir().join(format!("faultline-bug-power-{}", std::process::id()));
     println!("{:<14} {:>8} {:>30}  (runs of 30 s, 5 nodes, 10 clients, fault every 3 s)", "bug", "caught", "first violating op, median");
+    let only: Option<Vec<String>> = std::env::var("BUG_POWER_ONLY").ok().map(|v| v.split(',').map(str::to_string).collect());
     for (bug, faults) in CASES {
+        if only.as_ref().is_some_and(|o| !o.iter().any(|b| b == bug)) {
+            continue;
+        }
         let mut caught = 0;
         let mut first: Vec<f64> = Vec::new();
         for seed in 1..=runs {

@@ -109,6 +109,11 @@ pub struct TestArgs {
     /// Largest clock offset of a clock fault, in milliseconds.
     #[arg(long, default_value_t = 1000)]
     pub clock_skew_ms: i64,
+    /// How a faketime clock fault moves clocks: `bump` (one jump at the start, back at the
+    /// heal), `strobe` (jumping between the offset and none every 50 ms), or `mixed` (either,
+    /// at random per fault).
+    #[arg(long, default_value = "mixed", value_parser = ["mixed", "bump", "strobe"])]
+    pub clock_mode: String,
     /// For tests of faultline itself: panic after this many seconds of workload.
     #[arg(long, hide = true)]
     pub fail_after: Option<f64>,
@@ -133,6 +138,8 @@ struct TestRecord<'a> {
 struct RunResults {
     valid: Validity,
     interrupted: bool,
+    /// From the start of the workload to the end of the final reads.
+    duration_seconds: f64,
     nemesis: serde_json::Value,
     ops: serde_json::Value,
     cluster: serde_json::Value,
@@ -241,7 +248,14 @@ fn build_faults(args: &TestArgs, program: &str) -> Result<(Vec<Box<dyn Fault>>, 
             return Err(bad(format!("unknown --clock-strategy `{}`: faketime or system", args.clock_strategy)));
         }
         match nemesis::clock::can_skew(program) {
-            Ok(()) => list.push(Box::new(faults::clock::Clock::new(args.clock_skew_ms))),
+            Ok(()) => {
+                let mode = match args.clock_mode.as_str() {
+                    "bump" => faults::clock::Mode::Bump,
+                    "strobe" => faults::clock::Mode::Strobe,
+                    _ => faults::clock::Mode::Mixed,
+                };
+                list.push(Box::new(faults::clock::Clock::new(args.clock_skew_ms, mode)))
+            }
             Err(why) => notes.push(format!("clock faults not injected: {why}")),
         }
     }
@@ -417,6 +431,7 @@ async fn run_async<D: Db>(
     }
     progress_stop.set();
     let _ = progress_task.await;
+    let workload_time = start.elapsed();
 
     let mut cluster = Arc::try_unwrap(cluster)
         .map_err(|_| internal(anyhow!("the cluster is still in use")))?
@@ -455,6 +470,7 @@ async fn run_async<D: Db>(
     let results = RunResults {
         valid: if interrupted && result.valid == Validity::Valid { Validity::Unknown } else { result.valid },
         interrupted,
+        duration_seconds: workload_time.as_secs_f64(),
         nemesis: serde_json::json!({ "faults": fault_names, "interval_seconds": args.nemesis_interval, "windows": windows, "notes": notes }),
         ops: serde_json::json!({
             "ok": ok, "fail": fail, "info": info,

@@ -68,7 +68,10 @@ fn fake_run(store: &Path, name: &str, stamp: &str, seed: u64) -> PathBuf {
     std::fs::write(dir.join("test.json"), test.to_string()).unwrap();
     let o = faultline(&["check", &dir.join("history.jsonl").display().to_string(), "--json"]);
     let checked: serde_json::Value = serde_json::from_slice(&o.stdout).unwrap();
-    let results = serde_json::json!({"valid": checked["result"]["valid"], "linearizable": checked["result"], "nemesis": {"faults": ["partition"], "windows": []}});
+    let results = serde_json::json!({
+        "valid": checked["result"]["valid"], "linearizable": checked["result"], "duration_seconds": 9.5,
+        "nemesis": {"faults": ["partition"], "windows": []},
+    });
     std::fs::write(dir.join("results.json"), results.to_string()).unwrap();
     dir
 }
@@ -89,6 +92,7 @@ fn report_renders_a_run_again_and_indexes_the_store() {
     let index = std::fs::read_to_string(store.0.join("index.html")).unwrap();
     let (a, b) = (index.find("20261122T100000.000Z/report.html").unwrap(), index.find("20261121T100000.000Z/report.html").unwrap());
     assert!(a < b, "newest first");
+    assert!(index.contains(r#"<tr class="valid"><td>2026-11-22T10:00:00Z</td><td>demo</td><td><span class="badge">valid</span></td><td>9.5 s</td><td>partition</td><td>2</td>"#), "{index}");
 
     // Broken stored files are named in the error.
     std::fs::write(newer.join("results.json"), "{not json").unwrap();

@@ -20,7 +20,7 @@ pub struct RunEntry {
     /// valid / invalid / unknown, or `running / unfinished` when there is no results.json.
     pub verdict: String,
     pub faults: String,
-    /// Seconds from first to last history entry, when known.
+    /// Seconds the workload ran (the configured time limit for a run that did not finish).
     pub duration: Option<f64>,
     pub has_report: bool,
 }
@@ -54,7 +54,7 @@ pub fn scan(store: &Path) -> Vec<RunEntry> {
                 seed: short(&t["seed"], 30),
                 verdict,
                 faults,
-                duration: t["config"]["time_limit"].as_f64(),
+                duration: results.as_ref().and_then(|r| r["duration_seconds"].as_f64()).or_else(|| t["config"]["time_limit"].as_f64()),
                 has_report: dir.join("report.html").exists(),
             });
         }

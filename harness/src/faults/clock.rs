@@ -13,17 +13,30 @@ use serde_json::{json, Value};
 use super::{names, Fault, Targets};
 use crate::cluster::Cluster;
 
+/// How the clocks move during a fault.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Mode {
+    /// One jump at the start, and back at the heal.
+    Bump,
+    /// Back and forth between the offset and none every 50 ms: every other step is a jump
+    /// backwards, which is what breaks clock-based leases.
+    Strobe,
+    /// Either, at random per fault.
+    Mixed,
+}
+
 /// Skews the clocks of some nodes by up to `max_ms` either way.
 pub struct Clock {
     /// Largest offset, in milliseconds.
     pub max_ms: i64,
+    mode: Mode,
     strobe: Option<(Arc<AtomicBool>, std::thread::JoinHandle<()>)>,
 }
 
 impl Clock {
     /// A clock fault with offsets up to `max_ms`.
-    pub fn new(max_ms: i64) -> Clock {
-        Clock { max_ms, strobe: None }
+    pub fn new(max_ms: i64, mode: Mode) -> Clock {
+        Clock { max_ms, mode, strobe: None }
     }
 }
 
@@ -36,7 +49,12 @@ impl Fault for Clock {
         let nodes = Targets::Minority.choose(cluster.nodes.len(), primaries, rng);
         let offsets: Vec<i64> = nodes.iter().map(|_| rng.below(2 * self.max_ms as u64 + 1) as i64 - self.max_ms).collect();
         let files: Vec<ClockFile> = nodes.iter().map(|&i| cluster.clocks()[i].clone()).collect();
-        if rng.below(2) == 0 {
+        let bump = match self.mode {
+            Mode::Bump => true,
+            Mode::Strobe => false,
+            Mode::Mixed => rng.below(2) == 0,
+        };
+        if bump {
             for (file, ms) in files.iter().zip(&offsets) {
                 file.set_offset_ms(*ms)?;
             }
