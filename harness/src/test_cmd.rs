@@ -490,7 +490,7 @@ async fn run_async<D: Db>(
     if interrupted {
         println!("interrupted: the verdict covers only what was recorded before the stop");
     }
-    match report::render_run_dir(&run_dir.path) {
+    match report::render_run(&run_dir.path, &history) {
         Ok(path) => println!("report: {}", path.display()),
         Err(e) => eprintln!("warning: cannot write the report: {e}"),
     }

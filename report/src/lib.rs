@@ -267,6 +267,12 @@ pub fn render_run_dir(dir: &Path) -> Result<PathBuf, ReportError> {
     let history_path = dir.join("history.jsonl");
     let file = std::fs::File::open(&history_path).map_err(|source| ReportError::Io { path: history_path.display().to_string(), source })?;
     let history = History::read_jsonl(&history_path.display().to_string(), std::io::BufReader::new(file))?;
+    render_run(dir, &history)
+}
+
+/// The same for a run whose history is already in memory (the end of `faultline test`), so a
+/// big history is not read back from disk.
+pub fn render_run(dir: &Path, history: &History) -> Result<PathBuf, ReportError> {
     let read_json = |name: &str| -> Result<Option<Value>, ReportError> {
         let path = dir.join(name);
         match std::fs::read_to_string(&path) {
@@ -289,7 +295,7 @@ pub fn render_run_dir(dir: &Path) -> Result<PathBuf, ReportError> {
         .unwrap_or_else(|| dir.display().to_string());
     let input = ReportInput {
         title,
-        history: &history,
+        history,
         linearizable: linearizable.as_ref(),
         test: test.as_ref(),
         results: results.as_ref(),
