@@ -28,22 +28,68 @@ impl OpType {
     }
 }
 
-/// Who performed an op: a client process id, or a named actor such as `"nemesis"`.
-#[derive(Clone, Debug, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
-#[serde(untagged)]
+/// Who performed an op: a client process id, or the nemesis (the fault injector).
+///
+/// Nothing else is accepted: an op of some other named actor would be ignored by every
+/// checker, so a history that has one is refused rather than silently shortened.
+#[derive(Clone, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
 pub enum Process {
     /// A client process. After an `info` completion the runner retires the id.
     Client(u64),
-    /// A non-client actor; its ops are not checked against a model.
-    Named(String),
+    /// The nemesis (`"nemesis"` in JSON, `:nemesis` in EDN); its ops are not checked against a
+    /// model.
+    Nemesis,
 }
 
 impl fmt::Display for Process {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self {
             Process::Client(p) => write!(f, "{p}"),
-            Process::Named(n) => f.write_str(n),
+            Process::Nemesis => f.write_str("nemesis"),
         }
+    }
+}
+
+impl Process {
+    /// The process a name stands for: only `nemesis` is one.
+    pub fn from_name(name: &str) -> Result<Process, String> {
+        match name {
+            "nemesis" => Ok(Process::Nemesis),
+            other => Err(format!(
+                "expected a non-negative integer (a client) or \"nemesis\", found the name {other:?}: ops of other actors would be ignored by the check"
+            )),
+        }
+    }
+}
+
+impl Serialize for Process {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        match self {
+            Process::Client(p) => s.serialize_u64(*p),
+            Process::Nemesis => s.serialize_str("nemesis"),
+        }
+    }
+}
+
+impl<'de> Deserialize<'de> for Process {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Process, D::Error> {
+        struct Visitor;
+        impl serde::de::Visitor<'_> for Visitor {
+            type Value = Process;
+            fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+                f.write_str("a non-negative integer (a client) or \"nemesis\"")
+            }
+            fn visit_u64<E: serde::de::Error>(self, v: u64) -> Result<Process, E> {
+                Ok(Process::Client(v))
+            }
+            fn visit_i64<E: serde::de::Error>(self, v: i64) -> Result<Process, E> {
+                u64::try_from(v).map(Process::Client).map_err(|_| E::custom(format!("expected a non-negative integer or \"nemesis\", found {v}")))
+            }
+            fn visit_str<E: serde::de::Error>(self, v: &str) -> Result<Process, E> {
+                Process::from_name(v).map_err(E::custom)
+            }
+        }
+        d.deserialize_any(Visitor)
     }
 }
 
@@ -160,6 +206,9 @@ pub struct History {
     pub lines: Vec<u32>,
     /// The file the history was read from, or a name for it.
     pub source: String,
+    /// Lines of the file that carry no op and were skipped (log chatter in a Jepsen log), so
+    /// that they can be reported: no input is dropped without a word.
+    pub skipped_lines: Vec<u32>,
 }
 
 /// How a client op ended.
@@ -189,7 +238,7 @@ impl History {
     /// A history built in memory; lines are the positions.
     pub fn from_ops(source: &str, ops: Vec<Op>) -> History {
         let lines = (1..=ops.len() as u32).collect();
-        let mut h = History { ops, lines, source: source.to_string() };
+        let mut h = History { ops, lines, source: source.to_string(), skipped_lines: Vec::new() };
         h.fill_positions();
         h
     }
@@ -245,7 +294,7 @@ impl History {
         if ops.is_empty() {
             return Err(HistoryError::file(source, "the history is empty (no ops)"));
         }
-        let mut history = History { ops, lines, source: source.to_string() };
+        let mut history = History { ops, lines, source: source.to_string(), skipped_lines: Vec::new() };
         history.fill_positions();
         Ok(history)
     }
@@ -366,9 +415,24 @@ fn type_name(t: OpType) -> &'static str {
 }
 
 /// One JSONL line as an op; the error names the line, the field and what was expected.
+/// Anything but white space after the op's object is an error: two ops glued together by a
+/// lost newline must not silently become one.
 fn parse_op_line(source: &str, line_no: u32, line: &str) -> Result<Op, HistoryError> {
     let mut de = serde_json::Deserializer::from_str(line);
-    serde_path_to_error::deserialize::<_, Op>(&mut de).map_err(|e| {
+    let op = parse_op_value(source, line_no, &mut de)?;
+    de.end().map_err(|e| {
+        HistoryError::at(
+            source,
+            line_no,
+            None,
+            format!("unexpected text after the op's JSON object (column {}): one op per line; is a newline missing?", e.column()),
+        )
+    })?;
+    Ok(op)
+}
+
+fn parse_op_value(source: &str, line_no: u32, de: &mut serde_json::Deserializer<serde_json::de::StrRead<'_>>) -> Result<Op, HistoryError> {
+    serde_path_to_error::deserialize::<_, Op>(de).map_err(|e| {
         let path = e.path().to_string();
         let field = (path != ".").then_some(path);
         let inner = e.into_inner();
@@ -380,7 +444,6 @@ fn parse_op_line(source: &str, line_no: u32, line: &str) -> Result<Op, HistoryEr
         }
         let hint = match field.as_deref() {
             Some("type") => " (expected one of invoke, ok, fail, info)",
-            Some("process") => " (expected an integer or a name such as \"nemesis\")",
             Some("key") => " (expected an integer or a string)",
             Some("time") | Some("index") => " (expected a non-negative integer)",
             _ => "",
@@ -434,6 +497,35 @@ mod tests {
 
         let e = read("\n\n").unwrap_err();
         assert!(e.to_string().contains("empty"), "{e}");
+    }
+
+    /// Issue 10: the second of two ops glued on one line was dropped, and a non-linearizable
+    /// history came back valid.
+    #[test]
+    fn text_after_the_op_on_its_line_is_an_error() {
+        let glued = concat!(
+            r#"{"type":"invoke","process":0,"f":"read"}"#, "\n",
+            r#"{"type":"ok","process":0,"f":"read","value":1}{"type":"invoke","process":1,"f":"read"}"#, "\n",
+        );
+        let e = read(glued).unwrap_err();
+        assert_eq!(e.line, Some(2), "{e}");
+        assert!(e.message.contains("newline"), "{e}");
+        // Trailing white space is fine.
+        assert!(read("{\"type\":\"invoke\",\"process\":0,\"f\":\"read\"}  \t\n").is_ok());
+    }
+
+    /// Issue 10: ops of a process named other than "nemesis" were skipped by the check.
+    #[test]
+    fn processes_are_clients_or_the_nemesis() {
+        for bad in [r#""1""#, r#""a""#, "-3", "1.5", "null"] {
+            let e = read(&format!("{{\"type\":\"invoke\",\"process\":{bad},\"f\":\"read\"}}\n")).unwrap_err();
+            assert_eq!(e.field.as_deref(), Some("process"), "{bad}: {e}");
+        }
+        let h = read("{\"type\":\"info\",\"process\":\"nemesis\",\"f\":\"start-kill\"}\n").unwrap();
+        assert_eq!(h.ops[0].process, Process::Nemesis);
+        let mut out = Vec::new();
+        h.write_jsonl(&mut out).unwrap();
+        assert!(String::from_utf8(out).unwrap().contains(r#""process":"nemesis""#));
     }
 
     #[test]

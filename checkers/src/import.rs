@@ -131,7 +131,7 @@ fn edn_op(source: &str, line: u32, form: &Edn) -> Result<Op, HistoryError> {
     };
     let process = match form.get("process") {
         Some(Edn::Int(p)) if *p >= 0 => Process::Client(*p as u64),
-        Some(Edn::Keyword(n)) | Some(Edn::Str(n)) | Some(Edn::Symbol(n)) => Process::Named(n.clone()),
+        Some(Edn::Keyword(n)) | Some(Edn::Str(n)) | Some(Edn::Symbol(n)) => Process::from_name(n).map_err(|e| err("process", e))?,
         Some(other) => return Err(err("process", format!("expected a non-negative integer or :nemesis, found `{other}`"))),
         None => return Err(err("process", "missing".into())),
     };
@@ -179,6 +179,7 @@ fn edn_op(source: &str, line: u32, form: &Edn) -> Result<Op, HistoryError> {
 pub fn read_jepsen_log(source: &str, text: &str) -> Result<History, HistoryError> {
     let mut ops = Vec::new();
     let mut lines = Vec::new();
+    let mut skipped = Vec::new();
     for (n, raw) in text.lines().enumerate() {
         let line_no = n as u32 + 1;
         if raw.trim().is_empty() {
@@ -188,14 +189,29 @@ pub fn read_jepsen_log(source: &str, text: &str) -> Result<History, HistoryError
             // `jepsen.util` is the logger of ops; other loggers' lines are chatter.
             Some(at) if raw[..at].contains("jepsen.util") => &raw[at + 3..],
             _ if looks_like_jepsen_log_line(raw) => raw,
-            _ => continue, // other log lines (nemesis chatter, headers) carry no op
+            // A line that names an op type or the op logger but is not in the op line's shape
+            // is a damaged op, not chatter: skipping it could turn an invalid history valid.
+            _ if mentions_an_op(raw) => {
+                return Err(HistoryError::at(
+                    source,
+                    line_no,
+                    None,
+                    "this line looks like an op (it mentions jepsen.util or :invoke/:ok/:fail/:info) but is not \
+                     `LEVEL jepsen.util - PROCESS :TYPE :F VALUE`",
+                ))
+            }
+            _ => {
+                // Other loggers' lines (nemesis chatter, headers) carry no op: counted, reported.
+                skipped.push(line_no);
+                continue;
+            }
         };
         let mut words = body.split_whitespace();
         let err = |field: &str, msg: String| HistoryError::at(source, line_no, Some(field), msg);
         let process = words.next().unwrap_or_default();
         let process = match process.parse::<u64>() {
             Ok(p) => Process::Client(p),
-            Err(_) if process == ":nemesis" || process == "nemesis" => Process::Named("nemesis".into()),
+            Err(_) if process == ":nemesis" || process == "nemesis" => Process::Nemesis,
             Err(_) => return Err(err("process", format!("expected a process number, found `{process}`"))),
         };
         let kind = match words.next().unwrap_or_default() {
@@ -242,7 +258,13 @@ pub fn read_jepsen_log(source: &str, text: &str) -> Result<History, HistoryError
     }
     let mut h = History::from_ops(source, ops);
     h.lines = lines;
+    h.skipped_lines = skipped;
     Ok(h)
+}
+
+/// Whether a log line mentions the op logger or an op type as a word.
+fn mentions_an_op(line: &str) -> bool {
+    line.contains("jepsen.util") || line.split_whitespace().any(|w| matches!(w, ":invoke" | ":ok" | ":fail" | ":info"))
 }
 
 #[cfg(test)]
@@ -277,8 +299,25 @@ mod tests {
         assert_eq!(h.ops[3].kind, OpType::Info, "a timed-out read is indeterminate");
         assert_eq!(h.ops[5].value, serde_json::json!(2));
         assert_eq!(h.lines, vec![1, 2, 3, 4, 6, 7]);
+        assert_eq!(h.skipped_lines, vec![5], "the chatter line is counted");
         let e = read_jepsen_log("e.log", "INFO  jepsen.util - x\t:invoke\t:read\tnil\n").unwrap_err();
         assert_eq!((e.line, e.field.as_deref()), (Some(1), Some("process")));
+    }
+
+    /// Issue 10: damaged op lines were skipped as chatter, and a history that lost the read
+    /// proving it invalid came back valid.
+    #[test]
+    fn damaged_op_lines_are_errors_not_chatter() {
+        for damaged in [
+            "INFO  jepsen.util 4\t:ok\t:read\t2",   // the " - " separator is gone
+            "INFO  jepsen.utl - 4\t:ok\t:read\t2",  // the logger's name is damaged
+            "INFO - 4 :ok :read 2",                  // no logger at all
+            "4x :ok :read 2",                        // a damaged process number
+        ] {
+            let text = format!("INFO  jepsen.util - 4\t:invoke\t:read\tnil\n{damaged}\n");
+            let e = read_jepsen_log("e.log", &text).expect_err(damaged);
+            assert_eq!(e.line, Some(2), "{damaged}: {e}");
+        }
     }
 
     #[test]
@@ -292,7 +331,10 @@ mod tests {
         assert!(e.message.contains("after the history's closing"), "{e}");
         let stream = "{:process 0, :type :invoke, :f :read, :value nil, :time 10}\n{:process :nemesis, :type :info, :f :start, :value nil, :time 20}\n";
         let h = read_edn("h.edn", stream).unwrap();
-        assert_eq!(h.ops[1].process, Process::Named("nemesis".into()));
+        assert_eq!(h.ops[1].process, Process::Nemesis);
+        // Issue 10: a process named anything but nemesis was skipped silently by the checker.
+        let e = read_edn("h.edn", "{:process :b, :type :invoke, :f :read}\n").unwrap_err();
+        assert_eq!(e.field.as_deref(), Some("process"), "{e}");
         assert_eq!(h.ops[1].time, 20);
         let e = read_edn("h.edn", "{:process 0, :type :invoke, :f :read}\n{:process 0, :type :done, :f :read}\n").unwrap_err();
         assert_eq!((e.line, e.field.as_deref()), (Some(2), Some("type")));

@@ -150,7 +150,7 @@ pub fn run(args: CheckArgs) -> Result<i32, Failure> {
         });
         println!("{}", serde_json::to_string_pretty(&out).map_err(|e| Failure { error: e.into(), code: exit_codes::INTERNAL })?);
     } else {
-        print!("{}", describe(&name, format, inferred, &result, &options));
+        print!("{}", describe(&name, format, inferred, &history, &result, &options));
     }
     Ok(match result.valid {
         Validity::Valid => exit_codes::VALID,
@@ -160,9 +160,9 @@ pub fn run(args: CheckArgs) -> Result<i32, Failure> {
 }
 
 /// The verdict and its explanation in words.
-fn describe(name: &str, format: Format, inferred: bool, r: &LinearizabilityResult, options: &CheckOptions) -> String {
+fn describe(name: &str, format: Format, inferred: bool, history: &checkers::History, r: &LinearizabilityResult, options: &CheckOptions) -> String {
     format!(
-        "{name} ({}): {} ops, {} checked ({} indeterminate), {} key{}, model {}{}\n{}",
+        "{name} ({}): {} ops, {} checked ({} indeterminate), {} key{}, model {}{}\n{}{}",
         format.name(),
         r.ops,
         r.checked_ops,
@@ -171,8 +171,39 @@ fn describe(name: &str, format: Format, inferred: bool, r: &LinearizabilityResul
         if r.keys == 1 { "" } else { "s" },
         r.model,
         if inferred { " (inferred; --model to choose)" } else { "" },
+        not_checked(history, r),
         explain(r, options)
     )
+}
+
+/// What the check left out, and why: every op and line is either checked or accounted for here.
+fn not_checked(history: &checkers::History, r: &LinearizabilityResult) -> String {
+    let mut parts = Vec::new();
+    if r.failed_ops > 0 {
+        parts.push(format!("{} failed op{} (they did not happen)", r.failed_ops, plural(r.failed_ops)));
+    }
+    if r.unconstrained_ops > 0 {
+        parts.push(format!("{} indeterminate read{} (no result: they constrain nothing)", r.unconstrained_ops, plural(r.unconstrained_ops)));
+    }
+    if r.nemesis_ops > 0 {
+        parts.push(format!("{} nemesis op{}", r.nemesis_ops, plural(r.nemesis_ops)));
+    }
+    if let Some(first) = history.skipped_lines.first() {
+        let n = history.skipped_lines.len();
+        parts.push(format!("{n} log line{} without an op (first: line {first})", plural(n)));
+    }
+    if parts.is_empty() {
+        return String::new();
+    }
+    format!("not checked: {}\n", parts.join(", "))
+}
+
+fn plural(n: usize) -> &'static str {
+    if n == 1 {
+        ""
+    } else {
+        "s"
+    }
 }
 
 /// The verdict line and, when invalid, each failing key's evidence.

@@ -25,7 +25,7 @@ pub fn record(history: &HistoryWriter, f: &str, value: Value) -> Op {
     history.record(Op {
         index: 0,
         kind: OpType::Info,
-        process: Process::Named("nemesis".into()),
+        process: Process::Nemesis,
         f: f.to_string(),
         key: None,
         value,
@@ -164,7 +164,7 @@ mod tests {
     #[test]
     fn availability_per_window() {
         let c = |kind, t| op(kind, Process::Client(0), "read", t);
-        let n = |f, t| op(OpType::Info, Process::Named("nemesis".into()), f, t);
+        let n = |f, t| op(OpType::Info, Process::Nemesis, f, t);
         let ops = vec![
             c(OpType::Ok, 100),
             n("start-partition", 1000),

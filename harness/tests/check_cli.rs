@@ -174,3 +174,61 @@ fn porcupine_files_are_detected_and_checked() {
     assert_eq!(keys.len(), 10);
     assert!(keys.iter().all(|k| k["valid"] != "unknown"), "every key decided");
 }
+
+/// Issue 10, item 1: two ops glued on one line (a lost newline) lost the second silently; here
+/// the second is the read that makes the history invalid.
+#[test]
+fn glued_ops_are_an_error_naming_the_line() {
+    let text = concat!(
+        r#"{"type":"invoke","process":0,"f":"write","value":1}"#, "\n",
+        r#"{"type":"ok","process":0,"f":"write","value":1}"#, "\n",
+        r#"{"type":"invoke","process":1,"f":"read"}{"type":"ok","process":1,"f":"read","value":7}"#, "\n",
+    );
+    let file = Scratch::new("glued.jsonl", text);
+    let o = faultline(&["check", file.path()]);
+    assert_eq!(o.status.code(), Some(254), "{}{}", stdout(&o), stderr(&o));
+    assert!(stderr(&o).contains("glued.jsonl:3:"), "{}", stderr(&o));
+}
+
+/// Issue 10, item 3: ops of a process named "1" or "a" were skipped: "0 ops ... valid".
+#[test]
+fn named_processes_other_than_the_nemesis_are_refused() {
+    let file = Scratch::new("named.jsonl", "{\"type\":\"invoke\",\"process\":\"a\",\"f\":\"read\"}\n{\"type\":\"ok\",\"process\":\"a\",\"f\":\"read\",\"value\":3}\n");
+    let o = faultline(&["check", file.path(), "--model", "register"]);
+    assert_eq!(o.status.code(), Some(254), "{}{}", stdout(&o), stderr(&o));
+    assert!(stderr(&o).contains("named.jsonl:1: field `process`"), "{}", stderr(&o));
+    let edn = Scratch::new("named.edn", "[{:process :b, :type :invoke, :f :read}\n {:process :b, :type :ok, :f :read, :value 3}]\n");
+    let o = faultline(&["check", edn.path(), "--model", "register"]);
+    assert_eq!(o.status.code(), Some(254), "{}{}", stdout(&o), stderr(&o));
+    assert!(stderr(&o).contains("field `process`"), "{}", stderr(&o));
+}
+
+/// Issue 10, item 3: whatever the check leaves out is counted on the verdict's output.
+#[test]
+fn ops_left_out_of_the_check_are_counted() {
+    let text = concat!(
+        r#"{"type":"invoke","process":0,"f":"write","value":1}"#, "\n",
+        r#"{"type":"fail","process":0,"f":"write","value":1}"#, "\n",
+        r#"{"type":"info","process":"nemesis","f":"start-partition"}"#, "\n",
+        r#"{"type":"invoke","process":1,"f":"read"}"#, "\n",
+        r#"{"type":"info","process":1,"f":"read"}"#, "\n",
+        r#"{"type":"invoke","process":2,"f":"read"}"#, "\n",
+        r#"{"type":"ok","process":2,"f":"read","value":null}"#, "\n",
+    );
+    let file = Scratch::new("left-out.jsonl", text);
+    let o = faultline(&["check", file.path(), "--model", "register"]);
+    assert_eq!(o.status.code(), Some(0), "{}{}", stdout(&o), stderr(&o));
+    let out = stdout(&o);
+    assert!(out.contains("3 ops, 1 checked"), "{out}");
+    assert!(out.contains("not checked: 1 failed op (they did not happen), 1 indeterminate read (no result: they constrain nothing), 1 nemesis op"), "{out}");
+}
+
+/// Issue 10, item 4: a damaged op line in a Jepsen log was skipped as chatter.
+#[test]
+fn damaged_jepsen_log_lines_are_errors() {
+    let text = "INFO  jepsen.util - 0\t:invoke\t:write\t1\nINFO  jepsen.util - 0\t:ok\t:write\t1\nINFO  jepsen.util - 1\t:invoke\t:read\tnil\nINFO  jepsen.util 1\t:ok\t:read\t7\n";
+    let file = Scratch::new("damaged.log", text);
+    let o = faultline(&["check", file.path(), "--format", "porcupine-etcd"]);
+    assert_eq!(o.status.code(), Some(254), "{}{}", stdout(&o), stderr(&o));
+    assert!(stderr(&o).contains("damaged.log:4:"), "{}", stderr(&o));
+}

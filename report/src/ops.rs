@@ -139,7 +139,7 @@ fn assign_lanes(ops: &mut [Interval], span: u64) -> u32 {
 fn fault_windows(history: &History, t0: u64, span: u64) -> Vec<FaultWindow> {
     let mut open: Vec<FaultWindow> = Vec::new();
     let mut done: Vec<FaultWindow> = Vec::new();
-    for op in history.ops.iter().filter(|o| matches!(o.process, Process::Named(ref n) if n == "nemesis")) {
+    for op in history.ops.iter().filter(|o| o.process == Process::Nemesis) {
         if let Some(name) = op.f.strip_prefix("start-") {
             open.push(FaultWindow { name: name.to_string(), start: op.time - t0, end: span, detail: op.value.clone() });
         } else if let Some(name) = op.f.strip_prefix("stop-") {

@@ -184,6 +184,15 @@ pub struct LinearizabilityResult {
     pub checked_ops: usize,
     /// Indeterminate ops (info or never completed) among the checked ones.
     pub indeterminate_ops: usize,
+    /// Client ops left out because they failed (they definitely did not happen).
+    #[serde(default)]
+    pub failed_ops: usize,
+    /// Indeterminate ops left out because they constrain nothing (a read with no result).
+    #[serde(default)]
+    pub unconstrained_ops: usize,
+    /// Nemesis entries (fault starts and stops), which no model checks.
+    #[serde(default)]
+    pub nemesis_ops: usize,
     /// Number of keys.
     pub keys: usize,
     /// Total wall time.
@@ -220,8 +229,11 @@ pub fn check_linearizable<M: Model>(
     let mut keys: BTreeMap<Option<Key>, (Vec<SearchOp<M::Op>>, Vec<usize>)> = BTreeMap::new();
     let mut checked_ops = 0;
     let mut indeterminate_ops = 0;
+    let mut failed_ops = 0;
+    let mut unconstrained_ops = 0;
     for (p, pair) in paired.iter().enumerate() {
         if pair.outcome == Outcome::Fail {
+            failed_ops += 1;
             continue;
         }
         let invoke = &history.ops[pair.invoke];
@@ -233,6 +245,7 @@ pub fn check_linearizable<M: Model>(
             history.error_at(at, Some(e.field), e.message)
         })?;
         if completion.is_none() && model.is_unconstrained(&op) {
+            unconstrained_ops += 1;
             continue;
         }
         checked_ops += 1;
@@ -314,6 +327,9 @@ pub fn check_linearizable<M: Model>(
         ops: paired.len(),
         checked_ops,
         indeterminate_ops,
+        failed_ops,
+        unconstrained_ops,
+        nemesis_ops: history.ops.iter().filter(|o| !o.is_client()).count(),
         keys: per_key.len(),
         elapsed_ms: started.elapsed().as_secs_f64() * 1e3,
         cause,
