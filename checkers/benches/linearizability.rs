@@ -10,11 +10,11 @@ use std::path::PathBuf;
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::time::{Duration, Instant};
 
-use checkers::history::History;
-use checkers::import::{read_history, Format};
 use checkers::models::ModelName;
 use checkers::synth::{generate, Spec, Workload};
 use checkers::{CheckOptions, LinearizabilityResult};
+use history::import::{read_history, Format};
+use history::History;
 
 struct Counting;
 
@@ -96,7 +96,7 @@ fn heap_now() -> usize {
 }
 
 fn summary(r: &LinearizabilityResult) -> String {
-    let invalid = r.per_key.iter().filter(|k| k.valid == checkers::Validity::Invalid).count();
+    let invalid = r.per_key.iter().filter(|k| k.valid == history::Validity::Invalid).count();
     let states: u64 = r.per_key.iter().map(|k| k.states).sum();
     let cause = r.cause.map(|c| format!(" ({})", c.describe())).unwrap_or_default();
     format!("{}{cause}; {} keys, {invalid} invalid; {} ops; {states} states", r.valid.as_str(), r.keys, r.checked_ops)
@@ -131,8 +131,13 @@ fn main() {
                     .map(|f| ModelName::CasRegister.check(None, &read(f, Format::PorcupineEtcd), &all_keys).unwrap().valid)
                     .collect::<Vec<_>>()
             });
-            let valid = verdicts.iter().filter(|v| **v == checkers::Validity::Valid).count();
-            report(&format!("porcupine etcd: all {} files, read + check", files.len()), time, peak, &format!("{valid} valid, {} invalid", verdicts.len() - valid));
+            let valid = verdicts.iter().filter(|v| **v == history::Validity::Valid).count();
+            report(
+                &format!("porcupine etcd: all {} files, read + check", files.len()),
+                time,
+                peak,
+                &format!("{valid} valid, {} invalid", verdicts.len() - valid),
+            );
             let h = read(&dir.join("etcd/etcd_002.log"), Format::PorcupineEtcd);
             let (time, peak, r) = measure(5, || ModelName::CasRegister.check(None, &h, &all_keys).unwrap());
             report("porcupine etcd_002 (19 info ops open to the end)", time, peak, &summary(&r));
@@ -158,7 +163,16 @@ fn main() {
     }
 
     if wanted("synthetic kv") {
-        let spec = Spec { workload: Workload::Kv, ops: 1_000_000, clients: 20, keys: 1000, info_rate: 0.01, values: 1_000_000, seed: 1, info_lag: 100 };
+        let spec = Spec {
+            workload: Workload::Kv,
+            ops: 1_000_000,
+            clients: 20,
+            keys: 1000,
+            info_rate: 0.01,
+            values: 1_000_000,
+            seed: 1,
+            info_lag: 100,
+        };
         let before = heap_now();
         let history = generate(&spec);
         let resident = heap_now() - before;
@@ -170,7 +184,16 @@ fn main() {
     }
 
     if wanted("synthetic cas-register") {
-        let spec = Spec { workload: Workload::CasRegister, ops: 100_000, clients: 10, keys: 1, info_rate: 0.01, values: 5, seed: 1, info_lag: 100 };
+        let spec = Spec {
+            workload: Workload::CasRegister,
+            ops: 100_000,
+            clients: 10,
+            keys: 1,
+            info_rate: 0.01,
+            values: 5,
+            seed: 1,
+            info_lag: 100,
+        };
         let history = generate(&spec);
         let limited = CheckOptions { timeout: Some(Duration::from_secs(30)), max_memory: 2 << 30, ..CheckOptions::default() };
         let (time, peak, r) = measure(1, || ModelName::CasRegister.check(None, &history, &limited).unwrap());

@@ -1,11 +1,14 @@
-//! faultline's history model and checkers.
+//! faultline's checkers: a pure library, no processes, no network.
 //!
-//! A pure library: it reads histories (our JSONL, Jepsen/Knossos EDN, Porcupine's logs) and
-//! decides whether they are linearizable with respect to a [`model::Model`]. It knows nothing of
-//! processes or networks, so it can be used on its own:
+//! Each checker reads a [`History`](history::History) and answers with a [`CheckResult`]: a
+//! three-valued verdict and its evidence, as serde data. The main one decides linearizability
+//! with respect to a [`model::Model`]; the others are listed in [`CheckDetail`]. They can be
+//! used on their own:
 //!
 //! ```
-//! use checkers::{import, models::ModelName, CheckOptions, Validity};
+//! use checkers::models::ModelName;
+//! use checkers::{CheckOptions, Checker, Linearizable};
+//! use history::{import, Validity};
 //!
 //! let text = r#"{"type":"invoke","process":0,"f":"write","value":1}
 //! {"type":"ok","process":0,"f":"write","value":1}
@@ -13,22 +16,43 @@
 //! {"type":"ok","process":1,"f":"read","value":2}
 //! "#;
 //! let history = import::read_history("h.jsonl", text, import::Format::Jsonl).unwrap();
-//! let result = ModelName::CasRegister.check(None, &history, &CheckOptions::default()).unwrap();
+//! let checker = Linearizable { model: ModelName::CasRegister, init: None };
+//! let result = checker.check(&history, &CheckOptions::default()).unwrap();
 //! assert_eq!(result.valid, Validity::Invalid); // read 2, but only 1 was ever written
 //! ```
 
 #![deny(missing_docs)]
 
-pub mod edn;
-pub mod history;
-pub mod import;
+pub mod availability;
+mod checker;
 pub mod linearizable;
 pub mod model;
 pub mod models;
-pub mod rng;
+pub mod stats;
 pub mod synth;
-pub mod verdict;
 
-pub use history::{History, HistoryError, Key, Op, OpType, Outcome, Process};
-pub use linearizable::{check_linearizable, CheckOptions, LinearizabilityResult};
-pub use verdict::Validity;
+pub use checker::{CheckOptions, CheckResult, Checker, Compose, Named};
+pub use linearizable::{check_linearizable, LinearizabilityResult, Linearizable};
+
+use serde::{Deserialize, Serialize};
+
+/// Each checker's own result: the registry of checkers, one variant per checker (adding one:
+/// its `pub mod` above and a variant here).
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum CheckDetail {
+    /// Linearizability against a model, per key.
+    Linearizable(LinearizabilityResult),
+    /// How the system served clients during each fault (informational: always valid).
+    Availability(availability::AvailabilityResult),
+    /// Counts per operation (informational: always valid; warns when an operation never
+    /// succeeded).
+    Stats(stats::StatsResult),
+    /// Several checkers, each under its name.
+    Compose(Vec<Named>),
+    /// The checker panicked: no verdict (`unknown`).
+    Crashed {
+        /// The panic's message.
+        message: String,
+    },
+}

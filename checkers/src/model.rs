@@ -8,7 +8,7 @@ use std::sync::Arc;
 
 use serde_json::Value;
 
-use crate::history::Op;
+use history::Op;
 
 /// A sequential object: what a linearizable system must behave like, one op at a time.
 ///
@@ -87,10 +87,7 @@ impl ModelError {
 
     /// The op's `f` is not one this model knows.
     pub fn unknown_f(model: &str, f: &str, known: &[&str]) -> Self {
-        ModelError::new(
-            "f",
-            format!("model `{model}` has no operation `{f}` (it knows: {})", known.join(", ")),
-        )
+        ModelError::new("f", format!("model `{model}` has no operation `{f}` (it knows: {})", known.join(", ")))
     }
 }
 
@@ -113,14 +110,11 @@ impl Scalar {
         match v {
             Value::Null => Ok(Scalar::Nil),
             Value::Bool(b) => Ok(Scalar::Bool(*b)),
-            Value::Number(n) => n.as_i64().map(Scalar::Int).ok_or_else(|| {
-                ModelError::new(field, format!("{what}: expected an integer, found {n}"))
-            }),
+            Value::Number(n) => {
+                n.as_i64().map(Scalar::Int).ok_or_else(|| ModelError::new(field, format!("{what}: expected an integer, found {n}")))
+            }
             Value::String(s) => Ok(Scalar::Str(s.as_str().into())),
-            other => Err(ModelError::new(
-                field,
-                format!("{what}: expected nil, a boolean, an integer or a string, found {other}"),
-            )),
+            other => Err(ModelError::new(field, format!("{what}: expected nil, a boolean, an integer or a string, found {other}"))),
         }
     }
 

@@ -9,8 +9,8 @@ use std::collections::{BTreeMap, BTreeSet, VecDeque};
 
 use serde_json::{json, Value};
 
-use crate::history::{History, Key, Op, OpType, Process};
-pub use crate::rng::{splitmix, Rng};
+pub use history::rng::{splitmix, Rng};
+use history::{History, Key, Op, OpType, Process};
 
 /// Which object the simulated clients use.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -112,7 +112,11 @@ fn plan_op(spec: &Spec, rng: &mut Rng, unique: &mut i64) -> (&'static str, Value
             let txn: Vec<Value> = (0..n)
                 .map(|_| {
                     let r = regs[rng.below(3) as usize];
-                    if rng.below(2) == 0 { json!(["read", r, null]) } else { json!(["write", r, rng.below(spec.values.max(1) as u64)]) }
+                    if rng.below(2) == 0 {
+                        json!(["read", r, null])
+                    } else {
+                        json!(["write", r, rng.below(spec.values.max(1) as u64)])
+                    }
                 })
                 .collect();
             ("txn", Value::Array(txn))
@@ -230,16 +234,7 @@ pub fn generate(spec: &Spec) -> History {
         clock[client] = end + 1;
         let never_completes = info && rng.chance(0.2);
         let id = planned.len();
-        planned.push(Planned {
-            client,
-            process: process[client],
-            key,
-            f,
-            arg,
-            info,
-            applies: rng.chance(0.5),
-            result: None,
-        });
+        planned.push(Planned { client, process: process[client], key, f, arg, info, applies: rng.chance(0.5), result: None });
         events.push((start, 3 * id as u64, 0, id));
         events.push((effect, 3 * id as u64 + 1, 1, id));
         // An op that never completes is still in flight at the end; like Jepsen's workers, the
@@ -275,11 +270,7 @@ pub fn generate(spec: &Spec) -> History {
                     continue;
                 }
                 let t = truth.entry(p.key.clone()).or_default();
-                p.result = Some(if p.f == "read" {
-                    Ok(read_of(spec.workload, t))
-                } else {
-                    execute(spec.workload, t, p.f, &p.arg)
-                });
+                p.result = Some(if p.f == "read" { Ok(read_of(spec.workload, t)) } else { execute(spec.workload, t, p.f, &p.arg) });
             }
             _ => {
                 let (kind, value, error) = match (&p.result, p.info) {

@@ -7,27 +7,30 @@ use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
-use checkers::rng::Rng;
 use harness::cluster::Cluster;
-use harness::db::Db;
-use harness::runner::{drive, Counters, Stop, Worker};
-use harness::targets::etcd::Etcd;
+use harness::workers::{drive, Counters, Recorder, Stop, Worker};
+use history::Rng;
 use nemesis::RunId;
-use results::HistoryWriter;
+use results::HistoryFile;
+use targets::etcd::Etcd;
+use targets::{ClientOptions, Db};
 use workloads::generator::{rotate_keys, time_limit, Context, Next};
-use workloads::{Client, Invocation};
+use workloads::{Invocation, Workload, WorkloadKind, WorkloadOptions};
 
 const RUN: Duration = Duration::from_secs(8);
 const TIMEOUT: Duration = Duration::from_secs(1);
 
-fn etcd(run: &RunId) -> Etcd {
-    Etcd { binary: "etcd".into(), cluster_token: format!("bench-{run}") }
+fn etcd() -> Etcd {
+    Etcd { binary: "etcd".into(), serializable_reads: false }
+}
+
+fn register() -> Box<dyn Workload> {
+    WorkloadKind::Register.build(&WorkloadOptions { ops_per_key: 100 })
 }
 
 async fn start(nodes: usize, dir: &std::path::Path) -> (Cluster, Etcd, Duration) {
-    let run = RunId::fresh();
-    let db = etcd(&run);
-    let mut cluster = Cluster::create(run, nodes, dir).expect("cluster network");
+    let db = etcd();
+    let mut cluster = Cluster::create(RunId::fresh(), nodes, dir).expect("cluster network");
     let took = cluster.start_all(&db, Duration::from_secs(30), || false).await.expect("cluster starts");
     (cluster, db, took)
 }
@@ -51,7 +54,8 @@ async fn plain_loop(cluster: &Cluster, db: &Etcd, clients: usize) -> f64 {
     let ops = Arc::new(operations(1000, 1));
     let mut tasks = Vec::new();
     for i in 0..clients {
-        let mut client = db.client(&cluster.nodes[i % cluster.nodes.len()], TIMEOUT).unwrap();
+        let mut client =
+            db.client(register().as_ref(), &cluster.nodes[i % cluster.nodes.len()], &ClientOptions { timeout: TIMEOUT }).unwrap();
         let (done, stop, ops) = (done.clone(), stop.clone(), ops.clone());
         tasks.push(tokio::spawn(async move {
             let mut k = i * 37;
@@ -73,20 +77,40 @@ async fn plain_loop(cluster: &Cluster, db: &Etcd, clients: usize) -> f64 {
     n as f64 / elapsed.as_secs_f64()
 }
 
-/// The harness's workers: shared seeded generator, history written to disk, counters.
+/// The harness's workers: shared seeded generator, every op recorded and written to disk
+/// (flushed every second, as a run does), counters.
 async fn harness_loop(cluster: &Cluster, db: &Etcd, clients: usize, dir: &std::path::Path) -> f64 {
     let workers: Vec<_> = (0..clients)
         .map(|i| {
             let node = &cluster.nodes[i % cluster.nodes.len()];
-            Worker { client: db.client(node, TIMEOUT).unwrap(), node: node.name.clone() }
+            Worker { client: db.client(register().as_ref(), node, &ClientOptions { timeout: TIMEOUT }).unwrap(), node: node.name.clone() }
         })
         .collect();
+    let path = dir.join(format!("bench-history-{clients}.jsonl"));
+    let _ = std::fs::remove_file(&path);
+    let mut file = HistoryFile::create(&path).unwrap();
     let start = Instant::now();
-    let history = Arc::new(HistoryWriter::create(&dir.join("bench-history.jsonl"), start).unwrap());
+    let (recorder, mut rx) = Recorder::new(start);
+    let recorder = Arc::new(recorder);
+    let writer = tokio::spawn(async move {
+        let mut tick = tokio::time::interval(Duration::from_secs(1));
+        loop {
+            tokio::select! {
+                op = rx.recv() => match op {
+                    Some(op) => file.append(&op).unwrap(),
+                    None => break,
+                },
+                _ = tick.tick() => file.flush().unwrap(),
+            }
+        }
+        file.flush().unwrap();
+    });
     let counters = Arc::new(Counters::default());
-    let generator = time_limit(RUN, rotate_keys(100, workloads::register::operations()));
-    drive(workers, generator, 1, history.clone(), counters.clone(), Arc::new(Stop::default()), start, TIMEOUT * 2).await;
+    let generator = time_limit(RUN, register().generator());
+    drive(workers, generator, 1, recorder.clone(), counters.clone(), Arc::new(Stop::default()), TIMEOUT * 2).await;
     let elapsed = start.elapsed();
+    drop(recorder);
+    let _ = writer.await;
     let n = counters.ok.load(Ordering::Relaxed) + counters.fail.load(Ordering::Relaxed) + counters.info.load(Ordering::Relaxed);
     n as f64 / elapsed.as_secs_f64()
 }
@@ -96,7 +120,8 @@ fn main() {
         println!("cluster benchmark: run it with `cargo bench -p harness` (as root, with etcd-server)");
         return;
     }
-    let root = std::fs::read_to_string("/proc/self/status").is_ok_and(|s| s.lines().any(|l| l.starts_with("Uid:") && l.split_whitespace().nth(1) == Some("0")));
+    let root = std::fs::read_to_string("/proc/self/status")
+        .is_ok_and(|s| s.lines().any(|l| l.starts_with("Uid:") && l.split_whitespace().nth(1) == Some("0")));
     if !root || !nemesis::command::installed("etcd") {
         println!("SKIPPED: the cluster benchmark needs root and etcd-server");
         return;
@@ -123,7 +148,10 @@ fn main() {
         for clients in [10, 50] {
             let plain = plain_loop(&cluster, &db, clients).await;
             let driven = harness_loop(&cluster, &db, clients, &dir).await;
-            println!("  {clients:>2} clients: plain HTTP loop {plain:>7.0} ops/s, harness (generator + history) {driven:>7.0} ops/s = {:.0} %", 100.0 * driven / plain);
+            println!(
+                "  {clients:>2} clients: plain HTTP loop {plain:>7.0} ops/s, harness (generator + history) {driven:>7.0} ops/s = {:.0} %",
+                100.0 * driven / plain
+            );
         }
         cluster.teardown();
     });

@@ -4,11 +4,11 @@ use std::path::PathBuf;
 use std::time::Duration;
 
 use anyhow::Context;
-use checkers::import::{self, Format};
-use checkers::linearizable::{CheckOptions, LinearizabilityResult};
 use checkers::model::Scalar;
 use checkers::models::ModelName;
-use checkers::Validity;
+use checkers::{CheckDetail, CheckOptions, CheckResult, LinearizabilityResult};
+use history::import::{self, Format};
+use history::Validity;
 
 use crate::exit_codes;
 use crate::Failure;
@@ -29,7 +29,7 @@ pub struct CheckArgs {
     #[arg(long, value_parser = |s: &str| s.parse::<Format>())]
     pub format: Option<Format>,
     /// Give up with `unknown` after this many seconds.
-    #[arg(long, value_name = "SECONDS")]
+    #[arg(long, value_name = "SECONDS", value_parser = parse_timeout)]
     pub timeout: Option<f64>,
     /// Memory budget (e.g. 512M, 4G); past it the answer is `unknown`. Default: half of RAM, at
     /// most 8G.
@@ -49,6 +49,15 @@ pub struct CheckArgs {
     pub report: Option<PathBuf>,
 }
 
+/// Seconds: a positive, finite number, at most a year.
+fn parse_timeout(s: &str) -> Result<f64, String> {
+    let t: f64 = s.trim().parse().map_err(|_| format!("`{s}` is not a number of seconds"))?;
+    if !t.is_finite() || t <= 0.0 || t > 365.0 * 24.0 * 3600.0 {
+        return Err(format!("`{s}`: the timeout must be more than 0 and at most a year of seconds"));
+    }
+    Ok(t)
+}
+
 /// `512M`, `4G`, `1.5G`, or bytes.
 fn parse_size(s: &str) -> Result<usize, String> {
     let t = s.trim();
@@ -59,30 +68,27 @@ fn parse_size(s: &str) -> Result<usize, String> {
         _ => (t, 1),
     };
     let n: f64 = num.parse().map_err(|_| format!("`{s}` is not a size such as 512M or 4G"))?;
-    if !(n > 0.0) {
-        return Err(format!("`{s}`: the size must be positive"));
+    if !n.is_finite() || n <= 0.0 || n * mult as f64 > (1u64 << 50) as f64 {
+        return Err(format!("`{s}`: the size must be positive and at most 1P"));
     }
     Ok((n * mult as f64) as usize)
 }
 
 /// Half of physical memory, at most 8 GiB (4 GiB if it cannot be read).
 fn default_memory_budget() -> usize {
-    let total_kib = std::fs::read_to_string("/proc/meminfo").ok().and_then(|m| {
-        m.lines()
-            .find(|l| l.starts_with("MemTotal:"))
-            .and_then(|l| l.split_whitespace().nth(1)?.parse::<usize>().ok())
-    });
+    let total_kib = std::fs::read_to_string("/proc/meminfo")
+        .ok()
+        .and_then(|m| m.lines().find(|l| l.starts_with("MemTotal:")).and_then(|l| l.split_whitespace().nth(1)?.parse::<usize>().ok()));
     match total_kib {
         Some(kib) => (kib * 1024 / 2).min(8 << 30),
         None => 4 << 30,
     }
 }
 
+/// Reads, checks and explains one history; returns the exit code of its verdict.
 pub fn run(args: CheckArgs) -> Result<i32, Failure> {
     let name = args.file.display().to_string();
-    let bytes = std::fs::read(&args.file)
-        .with_context(|| format!("cannot read history file {name}"))
-        .map_err(Failure::bad_input)?;
+    let bytes = std::fs::read(&args.file).with_context(|| format!("cannot read history file {name}")).map_err(Failure::bad_input)?;
     let text = String::from_utf8(bytes)
         .map_err(|e| anyhow::anyhow!("{name}: not UTF-8 text (byte {})", e.utf8_error().valid_up_to()))
         .map_err(Failure::bad_input)?;
@@ -126,20 +132,11 @@ pub fn run(args: CheckArgs) -> Result<i32, Failure> {
     };
     let init = args.init.as_deref().map(Scalar::parse_arg);
     let result = model.check(init, &history, &options).map_err(Failure::bad_input)?;
+    let valid = result.valid;
+    let checks = CheckResult { valid, detail: CheckDetail::Linearizable(result) };
+    let Some(result) = checks.linearizable() else { unreachable!("made just above") };
 
-    if let Some(path) = &args.report {
-        let input = report::ReportInput {
-            title: name.clone(),
-            history: &history,
-            linearizable: Some(&result),
-            test: None,
-            results: None,
-            node_logs: Vec::new(),
-        };
-        let page = report::render(&input).map_err(Failure::bad_input)?;
-        std::fs::write(path, page).with_context(|| format!("cannot write the report {}", path.display())).map_err(Failure::bad_input)?;
-        eprintln!("report: {}", path.display());
-    }
+    // The verdict first: a report that cannot be written must not hide it.
     if args.json {
         let out = serde_json::json!({
             "file": name,
@@ -150,17 +147,33 @@ pub fn run(args: CheckArgs) -> Result<i32, Failure> {
         });
         println!("{}", serde_json::to_string_pretty(&out).map_err(|e| Failure { error: e.into(), code: exit_codes::INTERNAL })?);
     } else {
-        print!("{}", describe(&name, format, inferred, &history, &result, &options));
+        print!("{}", report::terminal_safe(&describe(&name, format, inferred, &history, result, &options)));
     }
-    Ok(match result.valid {
-        Validity::Valid => exit_codes::VALID,
-        Validity::Invalid => exit_codes::INVALID,
-        Validity::Unknown => exit_codes::UNKNOWN,
-    })
+    if let Some(path) = &args.report {
+        let input = report::ReportInput {
+            title: name.clone(),
+            history: &history,
+            checks: Some(&checks),
+            test: None,
+            run: None,
+            node_logs: Vec::new(),
+        };
+        let page = report::render(&input).map_err(Failure::bad_input)?;
+        std::fs::write(path, page).with_context(|| format!("cannot write the report {}", path.display())).map_err(Failure::bad_input)?;
+        eprintln!("report: {}", path.display());
+    }
+    Ok(exit_codes::of(valid))
 }
 
 /// The verdict and its explanation in words.
-fn describe(name: &str, format: Format, inferred: bool, history: &checkers::History, r: &LinearizabilityResult, options: &CheckOptions) -> String {
+fn describe(
+    name: &str,
+    format: Format,
+    inferred: bool,
+    history: &history::History,
+    r: &LinearizabilityResult,
+    options: &CheckOptions,
+) -> String {
     format!(
         "{name} ({}): {} ops, {} checked ({} indeterminate), {} key{}, model {}{}\n{}{}",
         format.name(),
@@ -176,14 +189,29 @@ fn describe(name: &str, format: Format, inferred: bool, history: &checkers::Hist
     )
 }
 
+/// The verdict in words, with the limits when they were reached.
+fn explain(r: &LinearizabilityResult, options: &CheckOptions) -> String {
+    let mut out = report::explain(&CheckResult { valid: r.valid, detail: CheckDetail::Linearizable(r.clone()) });
+    if r.valid == Validity::Unknown {
+        if let Some(t) = options.timeout {
+            out.push_str(&format!("  (limits: --timeout {} s, --max-memory {} MiB)\n", t.as_secs_f64(), options.max_memory >> 20));
+        }
+    }
+    out
+}
+
 /// What the check left out, and why: every op and line is either checked or accounted for here.
-fn not_checked(history: &checkers::History, r: &LinearizabilityResult) -> String {
+fn not_checked(history: &history::History, r: &LinearizabilityResult) -> String {
     let mut parts = Vec::new();
     if r.failed_ops > 0 {
         parts.push(format!("{} failed op{} (they did not happen)", r.failed_ops, plural(r.failed_ops)));
     }
     if r.unconstrained_ops > 0 {
-        parts.push(format!("{} indeterminate read{} (no result: they constrain nothing)", r.unconstrained_ops, plural(r.unconstrained_ops)));
+        parts.push(format!(
+            "{} indeterminate read{} (no result: they constrain nothing)",
+            r.unconstrained_ops,
+            plural(r.unconstrained_ops)
+        ));
     }
     if r.nemesis_ops > 0 {
         parts.push(format!("{} nemesis op{}", r.nemesis_ops, plural(r.nemesis_ops)));
@@ -206,71 +234,18 @@ fn plural(n: usize) -> &'static str {
     }
 }
 
-/// The verdict line and, when invalid, each failing key's evidence.
-pub(crate) fn explain(r: &LinearizabilityResult, options: &CheckOptions) -> String {
-    use std::fmt::Write;
-    let mut out = String::new();
-    let decided = r.per_key.iter().filter(|k| k.valid != Validity::Unknown).count();
-    match r.valid {
-        Validity::Valid => {
-            let _ = writeln!(out, "valid: the history is linearizable ({:.1} ms)", r.elapsed_ms);
-        }
-        Validity::Unknown => {
-            let cause = r.cause.map(|c| c.describe()).unwrap_or("undecided");
-            let _ = writeln!(out, "unknown: {cause} after {:.1} s; {decided} of {} keys decided, none invalid", r.elapsed_ms / 1e3, r.keys);
-            if let Some(t) = options.timeout {
-                let _ = writeln!(out, "  (limits: --timeout {} s, --max-memory {} MiB)", t.as_secs_f64(), options.max_memory >> 20);
-            }
-        }
-        Validity::Invalid => {
-            let failing: Vec<_> = r.failures().collect();
-            let _ = writeln!(
-                out,
-                "invalid: not linearizable: {} key{} failed ({:.1} ms)",
-                failing.len(),
-                if failing.len() == 1 { "" } else { "s" },
-                r.elapsed_ms
-            );
-            for (k, f) in failing {
-                let key = k.key.as_ref().map(|k| format!("key {k}")).unwrap_or_else(|| "the history".to_string());
-                let _ = writeln!(out, "\n{key}: no linearization can include");
-                let _ = writeln!(out, "  {}", f.op.describe());
-                let _ = writeln!(
-                    out,
-                    "  The longest linearizable prefix has {} of this key's {} ops; the state after it is {}.",
-                    f.prefix.len(),
-                    k.ops,
-                    f.state
-                );
-                let tail = f.prefix.len().saturating_sub(8);
-                if !f.prefix.is_empty() {
-                    let _ = writeln!(out, "  Its last steps{}:", if tail > 0 { format!(" (of {})", f.prefix.len()) } else { String::new() });
-                    for step in &f.prefix[tail..] {
-                        let _ = writeln!(out, "    {}  => state {}", step.op.describe(), step.state);
-                    }
-                }
-                if !f.concurrent.is_empty() {
-                    let _ = writeln!(out, "  Concurrent with the failing op ({}):", f.concurrent.len());
-                    for op in f.concurrent.iter().take(10) {
-                        let _ = writeln!(out, "    {}", op.describe());
-                    }
-                    if f.concurrent.len() > 10 {
-                        let _ = writeln!(out, "    … and {} more (see --json)", f.concurrent.len() - 10);
-                    }
-                }
-            }
-            let cancelled = r.per_key.iter().filter(|k| k.cause.is_some()).count();
-            if cancelled > 0 {
-                let _ = writeln!(out, "\n{cancelled} other key(s) were not decided (stopped at the first invalid key; --all-keys decides them all).");
-            }
-        }
-    }
-    out
-}
-
 #[cfg(test)]
 mod tests {
-    use super::parse_size;
+    use super::{parse_size, parse_timeout};
+
+    /// Issue 10, item 7: `--timeout -1|nan|inf|1e300` panicked (exit 101).
+    #[test]
+    fn timeouts() {
+        assert_eq!(parse_timeout("1.5"), Ok(1.5));
+        for bad in ["-1", "0", "nan", "NaN", "inf", "1e300", "soon"] {
+            assert!(parse_timeout(bad).is_err(), "{bad}");
+        }
+    }
 
     #[test]
     fn sizes() {

@@ -5,6 +5,7 @@
 use crate::exit_codes;
 use crate::Failure;
 
+/// Removes the leftovers of dead runs; returns 0, or 255 when something could not be removed.
 pub fn run() -> Result<i32, Failure> {
     if !nix::unistd::geteuid().is_root() {
         return Err(Failure::bad_input(anyhow::anyhow!("faultline clean needs root (it deletes network namespaces)")));

@@ -1,30 +1,30 @@
-//! A running cluster: the namespaces of [`nemesis::ClusterNet`] and a node process in each.
-//! Dropping it (normal end, error, panic) kills every node by PID, reaps it, and deletes the
-//! namespaces, veths and bridge; signals are turned into a normal stop by the runner, which then
-//! drops it too.
+//! A running cluster: the namespaces of [`nemesis::ClusterNet`] and each node's processes in
+//! them (one or more per node, as the target says). It is what faults act on
+//! ([`ClusterControl`]). Dropping it (normal end, error, panic) kills every process by PID,
+//! reaps it, and deletes the namespaces, veths and bridge.
 
-use std::path::Path;
+use std::path::{Path, PathBuf};
 use std::time::{Duration, Instant};
 
 use anyhow::{bail, Context as _};
-use nemesis::{ClusterNet, NodeProcess, RunId};
+use nemesis::faults::{ClusterControl, FaultError};
+use nemesis::{ClusterNet, NodeNet, NodeProcess, RunId};
+use targets::{Db, Node, ProcessSpec};
 
-use std::collections::BTreeMap;
-
-use nemesis::clock::ClockFile;
-
-use crate::db::{Db, Node, StartCommand};
+/// How long a (re)started process must stay up to count as started: one that exits at once
+/// (port taken, binary gone) is a failed restart, not a restart.
+const SETTLE: Duration = Duration::from_millis(150);
 
 /// Nodes, their processes and their network.
 pub struct Cluster {
     /// The nodes, in order.
     pub nodes: Vec<Node>,
-    processes: Vec<Option<NodeProcess>>,
-    /// How each node was started, to restart it the same way.
-    commands: Vec<Option<StartCommand>>,
-    /// Per-node clock files, when clock faults are on.
-    clocks: Vec<ClockFile>,
-    paused: Vec<bool>,
+    run_id: String,
+    /// Per node: how its processes are started (kept to restart them the same way).
+    specs: Vec<Vec<ProcessSpec>>,
+    /// Per node: environment added by faults (libfaketime's).
+    envs: Vec<Vec<(String, String)>>,
+    processes: Vec<Vec<NodeProcess>>,
     // Declared last: dropped after the processes are killed.
     net: ClusterNet,
 }
@@ -39,148 +39,69 @@ impl Cluster {
             std::fs::create_dir_all(&data_dir).with_context(|| format!("cannot create {}", data_dir.display()))?;
             let log_dir = run_dir.join("nodes").join(&n.name);
             std::fs::create_dir_all(&log_dir).with_context(|| format!("cannot create {}", log_dir.display()))?;
-            nodes.push(Node { name: n.name.clone(), namespace: n.namespace.clone(), ip: n.ip, data_dir, log: log_dir.join("node.log") });
+            nodes.push(Node { name: n.name.clone(), namespace: n.namespace.clone(), ip: n.ip, data_dir, log_dir });
         }
-        let processes = nodes.iter().map(|_| None).collect();
-        let commands = nodes.iter().map(|_| None).collect();
-        let paused = vec![false; nodes.len()];
-        Ok(Cluster { nodes, processes, commands, clocks: Vec::new(), paused, net })
+        Ok(Cluster {
+            specs: vec![Vec::new(); count],
+            envs: vec![Vec::new(); count],
+            processes: (0..count).map(|_| Vec::new()).collect(),
+            run_id: run.as_str().to_string(),
+            nodes,
+            net,
+        })
     }
 
-    /// The address the nodes see the harness at.
-    pub fn host_ip(&self) -> std::net::Ipv4Addr {
-        self.net.host_ip
+    /// The run's id.
+    pub fn run_id(&self) -> &str {
+        &self.run_id
     }
 
-    /// Gives every node its own clock file and starts nodes under libfaketime (for clock
-    /// faults). Call before starting the nodes.
-    pub fn enable_clocks(&mut self, run: &RunId) -> anyhow::Result<()> {
-        self.clocks = self
-            .nodes
-            .iter()
-            .map(|n| ClockFile::create(&run.scratch_dir().join(format!("{}.clock", n.name))))
-            .collect::<Result<_, _>>()
-            .context("cannot create the clock files")?;
-        Ok(())
-    }
-
-    /// The clock files (empty unless clocks are enabled).
-    pub fn clocks(&self) -> &[ClockFile] {
-        &self.clocks
-    }
-
-    /// Creates faultline's iptables chain in every node's namespace (for network faults).
-    pub fn install_fault_chains(&self) -> anyhow::Result<()> {
-        for node in &self.nodes {
-            nemesis::iptables::install(&node.namespace).with_context(|| format!("node {}: cannot set up iptables", node.name))?;
-        }
-        Ok(())
-    }
-
-    /// Starts node `i`'s process.
-    pub fn start<D: Db>(&mut self, db: &D, i: usize) -> anyhow::Result<()> {
-        let mut cmd = db.start_command(&self.nodes[i], &self.nodes);
-        if let Some(clock) = self.clocks.get(i) {
-            cmd.envs.extend(clock.env());
-        }
-        self.commands[i] = Some(cmd);
-        self.spawn(i)
-    }
-
-    fn spawn(&mut self, i: usize) -> anyhow::Result<()> {
-        let node = &self.nodes[i];
-        let cmd = self.commands[i].as_ref().context("node was never started")?;
-        let process = NodeProcess::spawn(&node.namespace, &cmd.program, &cmd.args, &cmd.envs, &node.log)
-            .with_context(|| format!("node {}: cannot start {}", node.name, cmd.program))?;
-        self.processes[i] = Some(process);
-        self.paused[i] = false;
-        Ok(())
-    }
-
-    /// SIGKILL node `i` (its data dir stays).
-    pub fn kill(&mut self, i: usize) {
-        if let Some(mut p) = self.processes[i].take() {
-            let _ = p.resume();
-            p.kill();
-        }
-        self.paused[i] = false;
-    }
-
-    /// Restarts node `i` the way it was first started, on the same data dir.
-    pub fn restart(&mut self, i: usize) -> anyhow::Result<()> {
-        if self.is_running(i) {
-            return Ok(());
-        }
-        self.spawn(i)
-    }
-
-    /// Whether node `i`'s process is alive (paused counts as alive).
-    pub fn is_running(&mut self, i: usize) -> bool {
-        self.processes[i].as_mut().is_some_and(|p| p.exited().is_none())
-    }
-
-    /// SIGSTOP node `i`.
-    pub fn pause(&mut self, i: usize) -> anyhow::Result<()> {
-        if let Some(p) = self.processes[i].as_mut() {
-            p.pause().with_context(|| format!("cannot pause {}", self.nodes[i].name))?;
-            self.paused[i] = true;
-        }
-        Ok(())
-    }
-
-    /// SIGCONT node `i`.
-    pub fn resume(&mut self, i: usize) -> anyhow::Result<()> {
-        if let Some(p) = self.processes[i].as_mut() {
-            p.resume().with_context(|| format!("cannot resume {}", self.nodes[i].name))?;
-        }
-        self.paused[i] = false;
-        Ok(())
-    }
-
-    /// Nodes currently paused.
-    pub fn paused(&self) -> Vec<usize> {
-        (0..self.nodes.len()).filter(|&i| self.paused[i]).collect()
-    }
-
-    /// Node name → namespace.
-    pub fn namespaces(&self) -> BTreeMap<String, String> {
-        self.nodes.iter().map(|n| (n.name.clone(), n.namespace.clone())).collect()
-    }
-
-    /// Node name → address.
-    pub fn ips(&self) -> BTreeMap<String, std::net::Ipv4Addr> {
-        self.nodes.iter().map(|n| (n.name.clone(), n.ip)).collect()
-    }
-
-    /// Undoes every fault: heals the network, resets clocks, resumes paused nodes and restarts
-    /// dead ones. Returns what it had to do.
-    pub fn recover(&mut self) -> anyhow::Result<Vec<String>> {
-        let mut done = Vec::new();
-        for node in &self.nodes {
-            if nemesis::iptables::rules(&node.namespace).is_ok_and(|r| !r.is_empty()) {
-                nemesis::iptables::heal(&node.namespace)?;
-                done.push(format!("healed {}", node.name));
-            }
-        }
-        for clock in &self.clocks {
-            clock.set_offset_ms(0)?;
-        }
-        for i in self.paused() {
-            self.resume(i)?;
-            done.push(format!("resumed {}", self.nodes[i].name));
-        }
+    /// Starts every node's processes and waits until all nodes are ready, or fails naming the
+    /// node that is not, with the end of its log. `cancelled` is polled while waiting.
+    pub async fn start_all(&mut self, db: &dyn Db, deadline: Duration, cancelled: impl Fn() -> bool) -> anyhow::Result<Duration> {
+        let started = Instant::now();
         for i in 0..self.nodes.len() {
-            if !self.is_running(i) {
-                self.restart(i)?;
-                done.push(format!("restarted {}", self.nodes[i].name));
-            }
+            self.specs[i] = db.processes(&self.nodes[i], &self.nodes, &self.run_id);
+            // No settling here: the loop below notices a process that exits, with its log.
+            self.spawn(i, false).map_err(|e| anyhow::anyhow!("{e}"))?;
         }
-        Ok(done)
+        let mut pending: Vec<usize> = (0..self.nodes.len()).collect();
+        let mut last_reason = vec![String::new(); self.nodes.len()];
+        while !pending.is_empty() {
+            if cancelled() {
+                bail!("stopped while the cluster was starting");
+            }
+            for &i in &pending {
+                if let Some((name, status)) = self.exited(i) {
+                    bail!(self.failure(i, &format!("exited ({status}) before it was ready"), &name));
+                }
+            }
+            // One probe after another: each is bounded by its own short timeout, and a node that
+            // is not up yet refuses at once.
+            let mut still = Vec::new();
+            for &i in &pending {
+                if let Err(reason) = db.ready(&self.nodes[i]).await {
+                    last_reason[i] = reason.to_string();
+                    still.push(i);
+                }
+            }
+            pending = still;
+            if pending.is_empty() {
+                break;
+            }
+            if started.elapsed() > deadline {
+                let i = pending[0];
+                let process = self.specs[i].first().map(|s| s.name.clone()).unwrap_or_default();
+                bail!(self.failure(i, &format!("not ready after {} s ({})", deadline.as_secs(), last_reason[i]), &process));
+            }
+            tokio::time::sleep(Duration::from_millis(100)).await;
+        }
+        Ok(started.elapsed())
     }
 
-    /// Waits until every node is ready again (after [`Cluster::recover`]).
-    /// (Takes the nodes, not the cluster, so that no lock is held while it waits.)
-    pub async fn wait_ready<D: Db>(nodes: &[Node], db: &D, deadline: Duration) -> anyhow::Result<Duration> {
+    /// Waits until every node is ready again (after the final heal). Takes the nodes, not the
+    /// cluster, so that no lock is held while it waits.
+    pub async fn wait_ready(nodes: &[Node], db: &dyn Db, deadline: Duration) -> anyhow::Result<Duration> {
         let started = Instant::now();
         loop {
             let mut waiting = None;
@@ -193,80 +114,156 @@ impl Cluster {
             match waiting {
                 None => return Ok(started.elapsed()),
                 Some((node, reason)) if started.elapsed() > deadline => {
-                    bail!(node_failure(node, &format!("did not recover within {} s ({reason})", deadline.as_secs())))
+                    bail!("node {} ({}) did not recover within {} s ({reason})", node.name, node.ip, deadline.as_secs())
                 }
                 Some(_) => tokio::time::sleep(Duration::from_millis(200)).await,
             }
         }
     }
 
-    /// Starts every node and waits until all are ready, or fails naming the node that is not,
-    /// with the end of its log.
-    pub async fn start_all<D: Db>(&mut self, db: &D, deadline: Duration, cancelled: impl Fn() -> bool) -> anyhow::Result<Duration> {
-        let started = Instant::now();
-        for i in 0..self.nodes.len() {
-            self.start(db, i)?;
+    /// Starts node `i`'s processes. With `settle`, waits a moment: a process that exits at
+    /// once is an error naming it, with the end of its log.
+    fn spawn(&mut self, i: usize, settle: bool) -> Result<(), FaultError> {
+        let node = &self.nodes[i];
+        if !namespace_exists(&node.namespace) {
+            return Err(FaultError::Node {
+                node: node.name.clone(),
+                message: format!("its network namespace {} is gone (removed by someone else?)", node.namespace),
+            });
         }
-        let mut pending: Vec<usize> = (0..self.nodes.len()).collect();
-        let mut last_reason = vec![String::new(); self.nodes.len()];
-        while !pending.is_empty() {
-            if cancelled() {
-                bail!("stopped while the cluster was starting");
-            }
-            for &i in &pending {
-                if let Some(status) = self.processes[i].as_mut().and_then(|p| p.exited()) {
-                    bail!(self.failure(i, &format!("exited ({status}) before it was ready")));
+        for spec in &self.specs[i] {
+            let mut envs = spec.envs.clone();
+            envs.extend(self.envs[i].iter().cloned());
+            let log = node.log_dir.join(format!("{}.log", spec.name));
+            let process = NodeProcess::spawn(&node.namespace, &spec.program, &spec.args, &envs, &log)
+                .map_err(|e| FaultError::Node { node: node.name.clone(), message: format!("cannot start {}: {e}", spec.program) })?;
+            self.processes[i].push(process);
+        }
+        if !settle {
+            return Ok(());
+        }
+        std::thread::sleep(SETTLE);
+        if let Some((name, status)) = self.exited(i) {
+            let message =
+                format!("its {name} process exited ({status}) right after starting; the end of its log:\n{}", self.log_tail(i, &name));
+            return Err(FaultError::Node { node: self.nodes[i].name.clone(), message });
+        }
+        Ok(())
+    }
+
+    /// The first of node `i`'s processes that has exited, with its status.
+    fn exited(&mut self, i: usize) -> Option<(String, std::process::ExitStatus)> {
+        let names: Vec<String> = self.specs[i].iter().map(|s| s.name.clone()).collect();
+        self.processes[i].iter_mut().zip(names).find_map(|(p, name)| p.exited().map(|status| (name, status)))
+    }
+
+    fn log_tail(&self, i: usize, process: &str) -> String {
+        let tail = nemesis::process::log_tail(&self.nodes[i].log_dir.join(format!("{process}.log")), 12);
+        if tail.trim().is_empty() {
+            "(the log is empty)".to_string()
+        } else {
+            tail
+        }
+    }
+
+    /// "node n3 (10.…) <what>; the end of its log …".
+    fn failure(&self, i: usize, what: &str, process: &str) -> String {
+        let node = &self.nodes[i];
+        let log = node.log_dir.join(format!("{process}.log"));
+        format!("node {} ({}) {what}; the end of its log {}:\n{}", node.name, node.ip, log.display(), self.log_tail(i, process))
+    }
+
+    /// Copies the files the target names as logs into each node's log directory (before the
+    /// teardown removes the data directories); says what could not be copied.
+    pub fn collect_logs(&self, db: &dyn Db) -> Vec<String> {
+        let mut problems = Vec::new();
+        for node in &self.nodes {
+            for file in db.log_files(node) {
+                let Some(name) = file.file_name() else { continue };
+                if let Err(e) = std::fs::copy(&file, node.log_dir.join(name)) {
+                    problems.push(format!("cannot copy {} of {}: {e}", file.display(), node.name));
                 }
             }
-            // One probe after another: each is bounded by its own short timeout, and a node that
-            // is not up yet refuses at once.
-            let mut still = Vec::new();
-            for &i in &pending {
-                if let Err(reason) = db.ready(&self.nodes[i]).await {
-                    last_reason[i] = reason;
-                    still.push(i);
-                }
-            }
-            pending = still;
-            if pending.is_empty() {
-                break;
-            }
-            if started.elapsed() > deadline {
-                let i = pending[0];
-                bail!(self.failure(i, &format!("not ready after {} s ({})", deadline.as_secs(), last_reason[i])));
-            }
-            tokio::time::sleep(Duration::from_millis(100)).await;
         }
-        Ok(started.elapsed())
+        problems
     }
 
-    fn failure(&self, i: usize, what: &str) -> String {
-        node_failure(&self.nodes[i], what)
-    }
-
-    /// The PIDs of the running nodes.
-    pub fn pids(&self) -> Vec<Option<u32>> {
-        self.processes.iter().map(|p| p.as_ref().map(NodeProcess::pid)).collect()
-    }
-
-    /// Kills every node, then removes the network. Returns how long it took and any problems.
+    /// Kills every process, then removes the network. Returns how long it took and any problems.
     pub fn teardown(&mut self) -> (Duration, Vec<String>) {
         let started = Instant::now();
         for p in self.processes.iter_mut().flatten() {
             let _ = p.resume();
             p.kill();
         }
-        self.processes.iter_mut().for_each(|p| *p = None);
+        self.processes.iter_mut().for_each(Vec::clear);
         let problems = self.net.teardown();
         (started.elapsed(), problems)
     }
+
+    /// The PIDs of the running processes, per node.
+    pub fn pids(&self) -> Vec<Vec<u32>> {
+        self.processes.iter().map(|ps| ps.iter().map(NodeProcess::pid).collect()).collect()
+    }
 }
 
-/// "node n3 (10.…) <what>; the end of its log …" with the log's last lines.
-fn node_failure(node: &Node, what: &str) -> String {
-    let tail = nemesis::process::log_tail(&node.log, 12);
-    let tail = if tail.trim().is_empty() { "(the log is empty)".to_string() } else { tail };
-    format!("node {} ({}) {what}; the end of its log {}:\n{tail}", node.name, node.ip, node.log.display())
+fn namespace_exists(namespace: &str) -> bool {
+    Path::new("/run/netns").join(namespace).exists()
+}
+
+fn node_error(node: &Node, what: &str, e: impl std::fmt::Display) -> FaultError {
+    FaultError::Node { node: node.name.clone(), message: format!("{what}: {e}") }
+}
+
+impl ClusterControl for Cluster {
+    fn nodes(&self) -> &[NodeNet] {
+        &self.net.nodes
+    }
+
+    fn kill(&mut self, node: usize) -> Result<(), FaultError> {
+        for p in &mut self.processes[node] {
+            let _ = p.resume();
+            p.kill();
+        }
+        self.processes[node].clear();
+        Ok(())
+    }
+
+    fn restart(&mut self, node: usize) -> Result<(), FaultError> {
+        if self.is_running(node) {
+            return Ok(());
+        }
+        // Reap what is left of it (one process of several may have died alone).
+        self.kill(node)?;
+        self.spawn(node, true)
+    }
+
+    fn pause(&mut self, node: usize) -> Result<(), FaultError> {
+        let n = &self.nodes[node];
+        for p in &mut self.processes[node] {
+            p.pause().map_err(|e| node_error(n, "cannot pause", e))?;
+        }
+        Ok(())
+    }
+
+    fn resume(&mut self, node: usize) -> Result<(), FaultError> {
+        let n = &self.nodes[node];
+        for p in &mut self.processes[node] {
+            p.resume().map_err(|e| node_error(n, "cannot resume", e))?;
+        }
+        Ok(())
+    }
+
+    fn is_running(&mut self, node: usize) -> bool {
+        !self.processes[node].is_empty() && self.exited(node).is_none()
+    }
+
+    fn add_env(&mut self, node: usize, vars: Vec<(String, String)>) {
+        self.envs[node].extend(vars);
+    }
+
+    fn scratch_dir(&self) -> PathBuf {
+        RunId::parse(&self.run_id).map(|r| r.scratch_dir()).unwrap_or_else(std::env::temp_dir)
+    }
 }
 
 impl Drop for Cluster {

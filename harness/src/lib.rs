@@ -1,18 +1,23 @@
-//! The `faultline` command: the test runner and the subcommands. Ties the other crates
-//! together; `main.rs` only parses arguments.
+//! The `faultline` command and the test runner. Ties the other crates together: a test is
+//! [`run::run`] (a configuration in, a record out, events on the way), and each subcommand is
+//! a thin `*_cmd` module around it or around the checkers and the report.
+
+#![deny(missing_docs)]
 
 pub mod check_cmd;
 pub mod clean_cmd;
 pub mod cluster;
-pub mod db;
+pub mod config;
+pub mod console;
 pub mod exit_codes;
-pub mod faults;
+pub mod preflight;
 pub mod report_cmd;
-pub mod runner;
+pub mod run;
 pub mod schedule;
 pub mod serve_cmd;
-pub mod targets;
+pub mod signals;
 pub mod test_cmd;
+pub mod workers;
 
 /// An error and the exit code it maps to.
 pub struct Failure {

@@ -14,6 +14,7 @@ pub struct ReportArgs {
     pub dir: PathBuf,
 }
 
+/// Renders the report of a run directory and refreshes its store's index.
 pub fn run(args: ReportArgs) -> Result<i32, Failure> {
     if !args.dir.join("history.jsonl").is_file() {
         return Err(Failure::bad_input(anyhow::anyhow!("{}: not a run directory (it has no history.jsonl)", args.dir.display())));
@@ -21,7 +22,9 @@ pub fn run(args: ReportArgs) -> Result<i32, Failure> {
     let path = report::render_run_dir(&args.dir).map_err(Failure::bad_input)?;
     println!("report: {}", path.display());
     if let Some(store) = store_of(&args.dir) {
-        let index = report::index::write(&store).with_context(|| format!("cannot write the index of {}", store.display())).map_err(|e| Failure { error: e, code: exit_codes::INTERNAL })?;
+        let index = report::index::write(&store)
+            .with_context(|| format!("cannot write the index of {}", store.display()))
+            .map_err(|e| Failure { error: e, code: exit_codes::INTERNAL })?;
         println!("index: {}", index.display());
     }
     Ok(exit_codes::VALID)

@@ -23,13 +23,16 @@ pub struct ServeArgs {
     pub bind: std::net::IpAddr,
 }
 
+/// Serves the store until killed.
 pub fn run(args: ServeArgs) -> Result<i32, Failure> {
     let store = args
         .store
         .canonicalize()
         .with_context(|| format!("the store {} does not exist (run `faultline test` first, or pass --store)", args.store.display()))
         .map_err(Failure::bad_input)?;
-    let listener = TcpListener::bind((args.bind, args.port)).with_context(|| format!("cannot listen on {}:{}", args.bind, args.port)).map_err(Failure::bad_input)?;
+    let listener = TcpListener::bind((args.bind, args.port))
+        .with_context(|| format!("cannot listen on {}:{}", args.bind, args.port))
+        .map_err(Failure::bad_input)?;
     let addr = listener.local_addr().map_err(|e| Failure { error: e.into(), code: exit_codes::INTERNAL })?;
     println!("serving {} at http://{addr}/ (Ctrl-C to stop)", store.display());
     let _ = std::io::stdout().flush();
@@ -91,8 +94,12 @@ fn listing(path: &str, dir: &Path) -> String {
         .unwrap_or_default();
     names.sort();
     let base = if path.ends_with('/') { path.to_string() } else { format!("{path}/") };
-    let items: String = names.iter().map(|n| format!("<li><a href=\"{0}{1}\">{1}</a></li>", report::html::esc(&base), report::html::esc(n))).collect();
-    format!("<!DOCTYPE html><html><head><meta charset=\"utf-8\"><title>{0}</title></head><body><h1>{0}</h1><ul>{items}</ul></body></html>", report::html::esc(path))
+    let items: String =
+        names.iter().map(|n| format!("<li><a href=\"{0}{1}\">{1}</a></li>", report::html::esc(&base), report::html::esc(n))).collect();
+    format!(
+        "<!DOCTYPE html><html><head><meta charset=\"utf-8\"><title>{0}</title></head><body><h1>{0}</h1><ul>{items}</ul></body></html>",
+        report::html::esc(path)
+    )
 }
 
 fn content_type(file: &Path) -> &'static str {

@@ -6,16 +6,18 @@ use std::process::Command;
 use std::sync::Mutex;
 
 mod common;
-use common::{text, Store};
+use common::{text, windows, Store};
+use history::Validity;
+use results::RunRecord;
 
 static SERIAL: Mutex<()> = Mutex::new(());
 
 /// Exit code, results.json, output, and the run's report.html.
-fn run(name: &str, extra: &[&str]) -> (Option<i32>, serde_json::Value, String, String) {
+fn run(name: &str, extra: &[&str]) -> (Option<i32>, RunRecord, String, String) {
     run_seeded(name, 2, extra)
 }
 
-fn run_seeded(name: &str, seed: u64, extra: &[&str]) -> (Option<i32>, serde_json::Value, String, String) {
+fn run_seeded(name: &str, seed: u64, extra: &[&str]) -> (Option<i32>, RunRecord, String, String) {
     let store = Store::new(name);
     let o = Command::new(env!("CARGO_BIN_EXE_faultline"))
         .args(["test", "--nodes", "5", "--concurrency", "10", "--rate", "150", "--seed", &seed.to_string(), "--store", store.path()])
@@ -23,7 +25,7 @@ fn run_seeded(name: &str, seed: u64, extra: &[&str]) -> (Option<i32>, serde_json
         .output()
         .unwrap();
     let report = std::fs::read_to_string(store.0.join("latest/report.html")).unwrap_or_default();
-    (o.status.code(), store.json("results.json"), text(&o), report)
+    (o.status.code(), store.results(), text(&o), report)
 }
 
 #[test]
@@ -34,10 +36,10 @@ fn the_correct_node_is_linearizable_under_partition_kill_and_pause() {
     let _serial = SERIAL.lock().unwrap_or_else(|p| p.into_inner());
     let (code, results, out, _) = run("correct", &["--nemesis", "partition,kill,pause", "--nemesis-interval", "3", "--time-limit", "24"]);
     assert_eq!(code, Some(0), "{out}");
-    assert_eq!(results["valid"], "valid");
-    let faults: Vec<String> = results["nemesis"]["windows"].as_array().unwrap().iter().map(|w| w["fault"].as_str().unwrap().to_string()).collect();
+    assert_eq!(results.valid, Validity::Valid);
+    let faults: Vec<String> = windows(&results).into_iter().map(|w| w.window.fault).collect();
     assert!(faults.len() >= 3, "{faults:?}");
-    assert!(results["ops"]["ok"].as_u64().unwrap() > 500);
+    assert!(results.ops.ok > 500);
 }
 
 /// Runs a bug mode under its fault and checks the checker caught it and names the failing op.
@@ -63,16 +65,16 @@ fn caught_within(bug: &str, fault: &str, extra: &[&str], attempts: usize) {
         eprintln!("{bug}: not exposed in run {tries} of {attempts}; running again");
     };
     assert_eq!(code, Some(1), "{bug} under {fault} should be invalid (in {attempts} run(s)):\n{out}");
-    assert_eq!(results["valid"], "invalid");
-    let failing = results["linearizable"]["per_key"].as_array().unwrap().iter().find(|k| k["valid"] == "invalid").expect("a failing key");
-    let op = &failing["failure"]["op"];
-    assert!(op["f"].is_string() && op["invoke_index"].is_u64(), "{op}");
+    assert_eq!(results.valid, Validity::Invalid);
+    let lin = results.checks.linearizable().expect("a linearizability result");
+    let (failing, failure) = lin.failures().next().expect("a failing key");
+    let op = &failure.op;
     assert!(out.contains("no linearization can include"), "{out}");
     // The report shows the same failure: the key's section and its red op.
-    let key = failing["key"].to_string();
+    let key = failing.key.as_ref().map(|k| k.to_string()).unwrap_or_default();
     assert!(report.contains(r#"<p class="verdict invalid">"#), "report verdict");
-    assert!(report.contains(&format!(r#"<section class="failure" id="failure-key-{}">"#, key.trim_matches('"'))), "the failing key {key} has its section");
-    assert!(report.contains(&format!("history index {}", op["invoke_index"])), "the failing op is named");
+    assert!(report.contains(&format!(r#"<section class="failure" id="failure-key-{key}">"#)), "the failing key {key} has its section");
+    assert!(report.contains(&format!("history index {}", op.invoke_index)), "the failing op is named");
     assert!(report.contains(r#"<g class="op culprit">"#));
 }
 
@@ -120,17 +122,17 @@ fn plain_faultline_test_runs_the_bundled_cluster_under_partition_and_kill() {
     let store = Store::new("plain");
     let o = Command::new(env!("CARGO_BIN_EXE_faultline")).args(["test", "--time-limit", "12", "--store", store.path()]).output().unwrap();
     assert_eq!(o.status.code(), Some(0), "{}", text(&o));
-    let test = store.json("test.json");
-    assert_eq!(test["config"]["target"], "bundled");
-    assert_eq!(test["config"]["nodes"], 5);
-    let faults: Vec<String> = store.json("results.json")["nemesis"]["windows"].as_array().unwrap().iter().map(|w| w["fault"].as_str().unwrap().to_string()).collect();
+    let test = store.test();
+    assert_eq!(test.config.target, targets::TargetKind::Bundled);
+    assert_eq!(test.config.nodes, 5);
+    let faults: Vec<String> = windows(&store.results()).into_iter().map(|w| w.window.fault).collect();
     assert!(!faults.is_empty() && faults.iter().all(|f| f == "partition" || f == "kill"), "{faults:?}");
     // Its report, with the fault windows shaded and labelled, and the store's index listing it.
     let report = std::fs::read_to_string(store.0.join("latest/report.html")).unwrap();
     assert!(report.contains(r#"<p class="verdict valid">"#));
     assert_eq!(report.matches(r#"<g class="fault">"#).count(), faults.len(), "one shaded window per fault");
     assert!(report.contains(&format!(">{}</text></g>", faults[0])));
-    assert!(report.contains(&format!(r#"<pre class="rerun">{}"#, test["rerun"].as_str().unwrap())));
+    assert!(report.contains(&format!(r#"<pre class="rerun">{}"#, test.rerun)));
     let index = std::fs::read_to_string(store.0.join("index.html")).unwrap();
     assert!(index.contains(r#"/report.html">report</a>"#), "{index}");
 }

@@ -126,7 +126,8 @@ fn bad_input_exits_254_with_a_clear_error() {
 
 /// 100k ops, 20 clients, 10% indeterminate: hard enough that tight limits are reached.
 fn hard_history() -> Scratch {
-    let spec = Spec { workload: Workload::CasRegister, ops: 100_000, clients: 20, keys: 1, info_rate: 0.1, values: 5, seed: 1, info_lag: 100 };
+    let spec =
+        Spec { workload: Workload::CasRegister, ops: 100_000, clients: 20, keys: 1, info_rate: 0.1, values: 5, seed: 1, info_lag: 100 };
     let mut text = Vec::new();
     generate(&spec).write_jsonl(&mut text).unwrap();
     Scratch::new("hard.jsonl", &String::from_utf8(text).unwrap())
@@ -180,9 +181,12 @@ fn porcupine_files_are_detected_and_checked() {
 #[test]
 fn glued_ops_are_an_error_naming_the_line() {
     let text = concat!(
-        r#"{"type":"invoke","process":0,"f":"write","value":1}"#, "\n",
-        r#"{"type":"ok","process":0,"f":"write","value":1}"#, "\n",
-        r#"{"type":"invoke","process":1,"f":"read"}{"type":"ok","process":1,"f":"read","value":7}"#, "\n",
+        r#"{"type":"invoke","process":0,"f":"write","value":1}"#,
+        "\n",
+        r#"{"type":"ok","process":0,"f":"write","value":1}"#,
+        "\n",
+        r#"{"type":"invoke","process":1,"f":"read"}{"type":"ok","process":1,"f":"read","value":7}"#,
+        "\n",
     );
     let file = Scratch::new("glued.jsonl", text);
     let o = faultline(&["check", file.path()]);
@@ -193,7 +197,10 @@ fn glued_ops_are_an_error_naming_the_line() {
 /// Issue 10, item 3: ops of a process named "1" or "a" were skipped: "0 ops ... valid".
 #[test]
 fn named_processes_other_than_the_nemesis_are_refused() {
-    let file = Scratch::new("named.jsonl", "{\"type\":\"invoke\",\"process\":\"a\",\"f\":\"read\"}\n{\"type\":\"ok\",\"process\":\"a\",\"f\":\"read\",\"value\":3}\n");
+    let file = Scratch::new(
+        "named.jsonl",
+        "{\"type\":\"invoke\",\"process\":\"a\",\"f\":\"read\"}\n{\"type\":\"ok\",\"process\":\"a\",\"f\":\"read\",\"value\":3}\n",
+    );
     let o = faultline(&["check", file.path(), "--model", "register"]);
     assert_eq!(o.status.code(), Some(254), "{}{}", stdout(&o), stderr(&o));
     assert!(stderr(&o).contains("named.jsonl:1: field `process`"), "{}", stderr(&o));
@@ -207,20 +214,32 @@ fn named_processes_other_than_the_nemesis_are_refused() {
 #[test]
 fn ops_left_out_of_the_check_are_counted() {
     let text = concat!(
-        r#"{"type":"invoke","process":0,"f":"write","value":1}"#, "\n",
-        r#"{"type":"fail","process":0,"f":"write","value":1}"#, "\n",
-        r#"{"type":"info","process":"nemesis","f":"start-partition"}"#, "\n",
-        r#"{"type":"invoke","process":1,"f":"read"}"#, "\n",
-        r#"{"type":"info","process":1,"f":"read"}"#, "\n",
-        r#"{"type":"invoke","process":2,"f":"read"}"#, "\n",
-        r#"{"type":"ok","process":2,"f":"read","value":null}"#, "\n",
+        r#"{"type":"invoke","process":0,"f":"write","value":1}"#,
+        "\n",
+        r#"{"type":"fail","process":0,"f":"write","value":1}"#,
+        "\n",
+        r#"{"type":"info","process":"nemesis","f":"start-partition"}"#,
+        "\n",
+        r#"{"type":"invoke","process":1,"f":"read"}"#,
+        "\n",
+        r#"{"type":"info","process":1,"f":"read"}"#,
+        "\n",
+        r#"{"type":"invoke","process":2,"f":"read"}"#,
+        "\n",
+        r#"{"type":"ok","process":2,"f":"read","value":null}"#,
+        "\n",
     );
     let file = Scratch::new("left-out.jsonl", text);
     let o = faultline(&["check", file.path(), "--model", "register"]);
     assert_eq!(o.status.code(), Some(0), "{}{}", stdout(&o), stderr(&o));
     let out = stdout(&o);
     assert!(out.contains("3 ops, 1 checked"), "{out}");
-    assert!(out.contains("not checked: 1 failed op (they did not happen), 1 indeterminate read (no result: they constrain nothing), 1 nemesis op"), "{out}");
+    assert!(
+        out.contains(
+            "not checked: 1 failed op (they did not happen), 1 indeterminate read (no result: they constrain nothing), 1 nemesis op"
+        ),
+        "{out}"
+    );
 }
 
 /// Issue 10, item 4: a damaged op line in a Jepsen log was skipped as chatter.

@@ -13,6 +13,7 @@ use std::time::{Duration, Instant};
 
 mod common;
 use common::{text, Store};
+use history::Validity;
 
 /// One cluster at a time: the machine has 2 cores.
 static SERIAL: Mutex<()> = Mutex::new(());
@@ -27,7 +28,25 @@ fn faultline() -> Command {
 
 fn test_args<'a>(store: &'a Store, time_limit: &'a str, extra: &[&'a str]) -> Vec<&'a str> {
     // Faults have their own tests; these are about the cluster's life cycle.
-    let mut args = vec!["test", "--target", "etcd", "--nemesis", "none", "--nodes", "5", "--concurrency", "10", "--time-limit", time_limit, "--rate", "200", "--seed", "42", "--store", store.path()];
+    let mut args = vec![
+        "test",
+        "--target",
+        "etcd",
+        "--nemesis",
+        "none",
+        "--nodes",
+        "5",
+        "--concurrency",
+        "10",
+        "--time-limit",
+        time_limit,
+        "--rate",
+        "200",
+        "--seed",
+        "42",
+        "--store",
+        store.path(),
+    ];
     args.extend_from_slice(extra);
     args
 }
@@ -56,8 +75,8 @@ fn leftovers(id: &str) -> Vec<String> {
             }
         }
     }
-    if Path::new(&format!("/run/faultline/{id}.pid")).exists() {
-        found.push("marker file".into());
+    if Path::new(&format!("/run/faultline/{id}.lock")).exists() {
+        found.push("lock file".into());
     }
     if std::env::temp_dir().join(format!("faultline-{id}")).exists() {
         found.push("scratch directory".into());
@@ -92,18 +111,18 @@ fn five_node_etcd_under_the_register_workload_is_valid() {
     let store = Store::new("valid");
     let o = faultline().args(test_args(&store, "20", &[])).output().unwrap();
     assert_eq!(o.status.code(), Some(0), "{}", text(&o));
-    let results = store.json("results.json");
-    assert_eq!(results["valid"], "valid");
-    assert_eq!(results["linearizable"]["valid"], "valid");
+    let results = store.results();
+    assert_eq!(results.valid, Validity::Valid);
+    assert_eq!(results.checks.linearizable().map(|l| l.valid), Some(Validity::Valid));
     // Enough work per key for the verdict to mean something.
-    let median = results["ops"]["ok_per_key_median"].as_u64().unwrap();
+    let median = results.ops.ok_per_key_median.unwrap_or(0);
     assert!(median >= 20, "only {median} ok ops per key");
-    assert!(results["ops"]["ok"].as_u64().unwrap() > 1000, "{}", results["ops"]);
+    assert!(results.ops.ok > 1000, "{:?}", results.ops);
     // The run directory holds what DESIGN.md promises.
-    let test = store.json("test.json");
-    assert_eq!(test["seed"], 42);
-    assert!(test["target_version"].as_str().unwrap_or("").contains("etcd Version"), "{}", test["target_version"]);
-    assert!(test["rerun"].as_str().unwrap().contains("--seed 42"));
+    let test = store.test();
+    assert_eq!(test.seed, 42);
+    assert!(test.target_version.as_deref().unwrap_or("").contains("etcd Version"), "{:?}", test.target_version);
+    assert!(test.rerun.contains("--seed=42"));
     for node in ["n1", "n5"] {
         let log = std::fs::read_to_string(store.0.join("latest/nodes").join(node).join("node.log")).unwrap();
         assert!(log.contains("etcd"), "{node}'s log is in the run directory");
@@ -141,9 +160,9 @@ fn sigterm_mid_run_stops_cleans_up_and_keeps_the_history() {
     let status = child.wait().unwrap();
     // Interrupted: the verdict covers only part of a test, so it is unknown (2), not valid.
     assert_eq!(status.code(), Some(2));
-    let results = store.json("results.json");
-    assert_eq!(results["interrupted"], true);
-    assert!(results["ops"]["ok"].as_u64().unwrap() > 0, "the history recorded before the signal was kept");
+    let results = store.results();
+    assert!(results.interrupted);
+    assert!(results.ops.ok > 0, "the history recorded before the signal was kept");
     assert_eq!(leftovers(&id), Vec::<String>::new());
 }
 
@@ -207,7 +226,17 @@ fn not_root_is_a_clear_error() {
     }
     // Drop to `nobody` for this one command (setpriv is in util-linux, always on Debian).
     let o = Command::new("setpriv")
-        .args(["--reuid=65534", "--regid=65534", "--clear-groups", env!("CARGO_BIN_EXE_faultline"), "test", "--time-limit", "1", "--store", "/tmp"])
+        .args([
+            "--reuid=65534",
+            "--regid=65534",
+            "--clear-groups",
+            env!("CARGO_BIN_EXE_faultline"),
+            "test",
+            "--time-limit",
+            "1",
+            "--store",
+            "/tmp",
+        ])
         .output()
         .unwrap();
     assert_eq!(o.status.code(), Some(254), "{}", text(&o));
@@ -220,9 +249,15 @@ fn the_system_clock_strategy_refuses_a_shared_clock() {
         return;
     }
     // Never run for real in tests: it would move this machine's clock. Only its refusals.
-    let o = faultline().args(["test", "--nemesis", "clock", "--clock-strategy", "system", "--nodes", "3", "--time-limit", "1", "--store", "/tmp"]).output().unwrap();
+    let o = faultline()
+        .args(["test", "--nemesis", "clock", "--clock-strategy", "system", "--nodes", "3", "--time-limit", "1", "--store", "/tmp"])
+        .output()
+        .unwrap();
     assert_eq!(o.status.code(), Some(254), "{}", text(&o));
     assert!(text(&o).contains("every local node shares"), "{}", text(&o));
-    let o = faultline().args(["test", "--nemesis", "clock", "--clock-strategy", "sundial", "--time-limit", "1", "--store", "/tmp"]).output().unwrap();
+    let o = faultline()
+        .args(["test", "--nemesis", "clock", "--clock-strategy", "sundial", "--time-limit", "1", "--store", "/tmp"])
+        .output()
+        .unwrap();
     assert_eq!(o.status.code(), Some(254), "{}", text(&o));
 }

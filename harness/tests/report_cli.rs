@@ -6,7 +6,8 @@ use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
 
 mod common;
-use common::text;
+use common::{text, TestConfig};
+use results::{FaultsRecord, NodeRecord, OpCounts, RunRecord, TestRecord};
 
 fn faultline(args: &[&str]) -> std::process::Output {
     Command::new(env!("CARGO_BIN_EXE_faultline")).args(args).output().unwrap()
@@ -54,25 +55,42 @@ fn check_writes_a_report_naming_the_failing_op() {
     assert!(text(&o).contains("/nonexistent/dir/r.html"), "{}", text(&o));
 }
 
-/// A run directory as `faultline test` leaves it, from a sample history.
+/// A run directory as `faultline test` leaves it, from a sample history: its records are
+/// made with the same types the runner writes.
 fn fake_run(store: &Path, name: &str, stamp: &str, seed: u64) -> PathBuf {
+    use checkers::{CheckOptions, Checker, Compose, Linearizable};
     let dir = store.join(name).join(stamp);
     std::fs::create_dir_all(dir.join("nodes/n1")).unwrap();
     std::fs::copy(sample("cas-register-valid.jsonl"), dir.join("history.jsonl")).unwrap();
     std::fs::write(dir.join("nodes/n1/node.log"), "started\n").unwrap();
-    let test = serde_json::json!({
-        "name": name, "run_id": "abc123", "seed": seed, "started": format!("2026-11-2{seed}T10:00:00Z"),
-        "rerun": format!("faultline test --seed {seed}"),
-        "config": {"nemesis": ["partition"], "time_limit": 10.0},
-    });
-    std::fs::write(dir.join("test.json"), test.to_string()).unwrap();
-    let o = faultline(&["check", &dir.join("history.jsonl").display().to_string(), "--json"]);
-    let checked: serde_json::Value = serde_json::from_slice(&o.stdout).unwrap();
-    let results = serde_json::json!({
-        "valid": checked["result"]["valid"], "linearizable": checked["result"], "duration_seconds": 9.5,
-        "nemesis": {"faults": ["partition"], "windows": []},
-    });
-    std::fs::write(dir.join("results.json"), results.to_string()).unwrap();
+    let config = TestConfig { seed: Some(seed), nemesis: vec!["partition".into()], time_limit: 10.0, ..TestConfig::default() };
+    let test = TestRecord {
+        name: name.to_string(),
+        run_id: "abc123".into(),
+        seed,
+        started: format!("2026-11-2{seed}T10:00:00Z"),
+        rerun: config.rerun_command(),
+        faultline_version: "0.1.0".into(),
+        target_version: None,
+        nodes: vec![NodeRecord { name: "n1".into(), ip: "10.0.0.1".into(), namespace: "fl-abc123-n1".into() }],
+        notes: Vec::new(),
+        config,
+    };
+    std::fs::write(dir.join("test.json"), serde_json::to_string(&test).unwrap()).unwrap();
+    let history = history::History::read_jsonl("h", std::fs::read(dir.join("history.jsonl")).unwrap().as_slice()).unwrap();
+    let checker = Compose(vec![Box::new(Linearizable { model: checkers::models::ModelName::CasRegister, init: None })]);
+    let checks = checker.check(&history, &CheckOptions::default()).unwrap();
+    let record = RunRecord {
+        valid: checks.valid,
+        interrupted: false,
+        history_incomplete: None,
+        duration_seconds: 9.5,
+        faults: FaultsRecord { kinds: vec!["partition".into()], ..FaultsRecord::default() },
+        ops: OpCounts::of(&history),
+        cluster: Default::default(),
+        checks,
+    };
+    std::fs::write(dir.join("results.json"), serde_json::to_string(&record).unwrap()).unwrap();
     dir
 }
 
@@ -87,7 +105,7 @@ fn report_renders_a_run_again_and_indexes_the_store() {
     }
     let html = std::fs::read_to_string(newer.join("report.html")).unwrap();
     assert!(html.contains(r#"<p class="verdict valid">"#));
-    assert!(html.contains("faultline test --seed 2"), "the command that re-runs it");
+    assert!(html.contains("faultline test --target=bundled") && html.contains("--seed=2 "), "the command that re-runs it");
     assert!(html.contains(r#"<a href="nodes/n1/node.log">"#), "node logs linked");
     let index = std::fs::read_to_string(store.0.join("index.html")).unwrap();
     let (a, b) = (index.find("20261122T100000.000Z/report.html").unwrap(), index.find("20261121T100000.000Z/report.html").unwrap());
@@ -152,7 +170,11 @@ fn a_100k_op_report_renders_in_a_real_browser() {
         return;
     }
     let dir = Scratch::new("browser");
-    let spec = checkers::synth::Spec { keys: 20, info_rate: 0.01, ..checkers::synth::Spec::new(checkers::synth::Workload::CasRegister, 100_000, 10, 7) };
+    let spec = checkers::synth::Spec {
+        keys: 20,
+        info_rate: 0.01,
+        ..checkers::synth::Spec::new(checkers::synth::Workload::CasRegister, 100_000, 10, 7)
+    };
     let mut file = std::fs::File::create(dir.join("h.jsonl")).unwrap();
     checkers::synth::generate(&spec).write_jsonl(&mut file).unwrap();
     let report = dir.join("report.html");
@@ -170,7 +192,11 @@ fn a_100k_op_report_renders_in_a_real_browser() {
     };
     let dom = chromium(&["--dump-dom"]);
     let dom_text = String::from_utf8_lossy(&dom.stdout);
-    assert!(dom_text.contains(r#"<body data-rendered="ok""#), "the script ran without errors: {}", &dom_text[dom_text.find("<body").unwrap_or(0)..][..200.min(dom_text.len())]);
+    assert!(
+        dom_text.contains(r#"<body data-rendered="ok""#),
+        "the script ran without errors: {}",
+        &dom_text[dom_text.find("<body").unwrap_or(0)..][..200.min(dom_text.len())]
+    );
     assert!(dom_text.contains("Drawn 100000 ops."), "every op reached the canvases");
     let shot = Path::new(env!("CARGO_TARGET_TMPDIR")).join("report-100k.png");
     let o = chromium(&["--window-size=1200,2400", &format!("--screenshot={}", shot.display())]);

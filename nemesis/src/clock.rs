@@ -46,6 +46,23 @@ impl ClockFile {
     }
 }
 
+impl ClockFile {
+    /// The offset the file holds now, in milliseconds.
+    pub fn offset_ms(&self) -> std::io::Result<i64> {
+        let text = std::fs::read_to_string(&self.path)?;
+        let t = text.trim();
+        let (sign, rest) = match t.strip_prefix('-') {
+            Some(rest) => (-1, rest),
+            None => (1, t.trim_start_matches('+')),
+        };
+        let (secs, frac) = rest.split_once('.').unwrap_or((rest, "0"));
+        let bad = || std::io::Error::new(std::io::ErrorKind::InvalidData, format!("{}: not an offset: {t:?}", self.path.display()));
+        let secs: i64 = secs.parse().map_err(|_| bad())?;
+        let millis: i64 = format!("{frac:0<3}")[..3].parse().map_err(|_| bad())?;
+        Ok(sign * (secs * 1000 + millis))
+    }
+}
+
 /// Why a binary cannot be skewed with libfaketime, if it cannot.
 pub fn can_skew(program: &str) -> Result<(), String> {
     if !Path::new(LIBFAKETIME).exists() {
@@ -93,7 +110,9 @@ impl<'a> Elf<'a> {
 
     /// Whether a section of this name exists.
     fn has_section(&self, name: &str) -> bool {
-        let (Some(shoff), Some(size), Some(count), Some(names)) = (self.u64_at(0x28), self.u16_at(0x3A), self.u16_at(0x3C), self.u16_at(0x3E)) else {
+        let (Some(shoff), Some(size), Some(count), Some(names)) =
+            (self.u64_at(0x28), self.u16_at(0x3A), self.u16_at(0x3C), self.u16_at(0x3E))
+        else {
             return false;
         };
         let header = |i: usize| shoff as usize + i * size as usize;
@@ -124,6 +143,7 @@ mod tests {
         assert_eq!(std::fs::read_to_string(&path).unwrap(), "+0.000\n");
         f.set_offset_ms(-2500).unwrap();
         assert_eq!(std::fs::read_to_string(&path).unwrap(), "-2.500\n");
+        assert_eq!(f.offset_ms().unwrap(), -2500);
         f.set_offset_ms(120_007).unwrap();
         assert_eq!(std::fs::read_to_string(&path).unwrap(), "+120.007\n");
         std::fs::remove_file(&path).unwrap();
@@ -161,7 +181,8 @@ impl SystemClock {
         use nix::time::{clock_gettime, clock_settime, ClockId};
         let now = clock_gettime(ClockId::CLOCK_REALTIME)?;
         let shifted = now + nix::sys::time::TimeSpec::from(std::time::Duration::from_millis(ms.unsigned_abs()));
-        let target = if ms >= 0 { shifted } else { now - nix::sys::time::TimeSpec::from(std::time::Duration::from_millis(ms.unsigned_abs())) };
+        let target =
+            if ms >= 0 { shifted } else { now - nix::sys::time::TimeSpec::from(std::time::Duration::from_millis(ms.unsigned_abs())) };
         clock_settime(ClockId::CLOCK_REALTIME, target)?;
         self.applied_ms += ms;
         Ok(())

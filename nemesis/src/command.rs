@@ -57,11 +57,7 @@ pub fn run(program: &str, args: &[&str]) -> Result<String, CommandError> {
         }
     })?;
     if !output.status.success() {
-        let stderr = String::from_utf8_lossy(&output.stderr)
-            .lines()
-            .filter(|l| !l.starts_with('#'))
-            .collect::<Vec<_>>()
-            .join("\n");
+        let stderr = String::from_utf8_lossy(&output.stderr).lines().filter(|l| !l.starts_with('#')).collect::<Vec<_>>().join("\n");
         return Err(CommandError::Failed { command, status: output.status.to_string(), stderr });
     }
     Ok(String::from_utf8_lossy(&output.stdout).into_owned())

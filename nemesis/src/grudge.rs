@@ -4,7 +4,7 @@
 
 use std::collections::{BTreeMap, BTreeSet};
 
-use checkers::rng::Rng;
+use history::Rng;
 
 /// Node → the nodes it does not hear from.
 pub type Grudge = BTreeMap<String, BTreeSet<String>>;
@@ -42,6 +42,42 @@ impl Shape {
             other if other.contains('|') || other.contains('>') => Shape::Explicit(other.to_string()),
             other => return Err(format!("unknown partition `{other}`: one, halves, majorities-ring, bridge, primaries, one-way, or a grudge such as `n1,n2|n3,n4,n5` or `n1>n2`")),
         })
+    }
+
+    /// Parses `--partition`: a comma-separated list of shape names, or one explicit grudge.
+    pub fn parse_list(text: &str) -> Result<Vec<Shape>, String> {
+        if text.contains('|') || text.contains('>') {
+            return Ok(vec![Shape::Explicit(text.to_string())]);
+        }
+        let shapes = text.split(',').map(|s| Shape::parse(s.trim())).collect::<Result<Vec<_>, _>>()?;
+        if shapes.is_empty() {
+            return Err("no partition shape given".into());
+        }
+        Ok(shapes)
+    }
+
+    /// The shape's name (an explicit grudge is its own text).
+    pub fn name(&self) -> String {
+        match self {
+            Shape::One => "one".into(),
+            Shape::Halves => "halves".into(),
+            Shape::MajoritiesRing => "majorities-ring".into(),
+            Shape::Bridge => "bridge".into(),
+            Shape::Primaries => "primaries".into(),
+            Shape::OneWay => "one-way".into(),
+            Shape::Explicit(text) => text.clone(),
+        }
+    }
+
+    /// Checks the shape against the cluster before anything starts: an explicit grudge names
+    /// only existing nodes, has no empty group, no node in two groups, no node dropping itself.
+    pub fn validate(&self, nodes: &[String]) -> Result<(), String> {
+        match self {
+            Shape::Explicit(text) => explicit(text, nodes).map(|_| ()),
+            Shape::OneWay if nodes.len() < 2 => Err("a one-way partition needs at least 2 nodes".into()),
+            Shape::Bridge if nodes.len() < 3 => Err("a bridge partition needs at least 3 nodes".into()),
+            _ => Ok(()),
+        }
     }
 
     /// The grudge for `nodes`, drawing from `rng`; `primaries` are used by [`Shape::Primaries`].
@@ -87,7 +123,8 @@ pub fn complete(groups: &[Vec<String>]) -> Grudge {
     let mut g = Grudge::new();
     for (i, group) in groups.iter().enumerate() {
         for node in group {
-            let others: BTreeSet<String> = groups.iter().enumerate().filter(|(j, _)| *j != i).flat_map(|(_, g)| g.iter().cloned()).collect();
+            let others: BTreeSet<String> =
+                groups.iter().enumerate().filter(|(j, _)| *j != i).flat_map(|(_, g)| g.iter().cloned()).collect();
             if !others.is_empty() {
                 g.insert(node.clone(), others);
             }
@@ -145,12 +182,28 @@ fn explicit(text: &str, nodes: &[String]) -> Result<Grudge, String> {
             .split('|')
             .map(|g| g.split(',').filter(|n| !n.trim().is_empty()).map(known).collect::<Result<Vec<_>, _>>())
             .collect::<Result<Vec<_>, _>>()?;
+        if groups.len() < 2 || groups.iter().any(|g| g.is_empty()) {
+            return Err(format!("grudge `{text}`: every group separated by `|` needs at least one node"));
+        }
+        let mut seen = BTreeSet::new();
+        for node in groups.iter().flatten() {
+            if !seen.insert(node) {
+                return Err(format!("grudge `{text}`: node `{node}` is in two groups"));
+            }
+        }
         return Ok(complete(&groups));
     }
     let mut g = Grudge::new();
     for rule in text.split(';').filter(|r| !r.trim().is_empty()) {
         let (from, to) = rule.split_once('>').ok_or_else(|| format!("grudge `{text}`: `{rule}` is not FROM>TO"))?;
-        g.entry(known(to)?).or_default().insert(known(from)?);
+        let (from, to) = (known(from)?, known(to)?);
+        if from == to {
+            return Err(format!("grudge `{text}`: `{rule}`: a node cannot drop its own packets"));
+        }
+        g.entry(to).or_default().insert(from);
+    }
+    if g.is_empty() {
+        return Err(format!("grudge `{text}`: no rule"));
     }
     Ok(g)
 }
@@ -270,6 +323,19 @@ mod tests {
         let e = Shape::parse("n1>n9").unwrap().grudge(&all, &[], &mut Rng::new(1)).unwrap_err();
         assert!(e.contains("unknown node `n9`"), "{e}");
         assert!(Shape::parse("triangle").is_err());
+        for (bad, why) in [
+            ("n1,n2|", "at least one node"),
+            ("n1||n2", "at least one node"),
+            ("n1,n2|n2,n3", "in two groups"),
+            ("n1>n1", "its own packets"),
+            ("n1>n6", "unknown node `n6`"),
+        ] {
+            let e = Shape::parse(bad).unwrap().validate(&all).unwrap_err();
+            assert!(e.contains(why), "{bad}: {e}");
+        }
+        assert_eq!(Shape::parse_list("one, halves").unwrap(), vec![Shape::One, Shape::Halves]);
+        assert!(Shape::parse_list("one,,halves").is_err());
+        assert_eq!(Shape::parse_list("n1|n2").unwrap(), vec![Shape::Explicit("n1|n2".into())]);
     }
 
     #[test]

@@ -18,10 +18,14 @@ fn iptables(namespace: &str, args: &[&str]) -> Result<String, CommandError> {
     run("ip", &full)
 }
 
-/// Creates the chain and the jump to it (once per namespace).
+/// Creates the chain and the jump to it, unless they exist (several faults share the chain).
 pub fn install(namespace: &str) -> Result<(), CommandError> {
-    iptables(namespace, &["-N", CHAIN])?;
-    iptables(namespace, &["-I", "INPUT", "-j", CHAIN])?;
+    if iptables(namespace, &["-S", CHAIN]).is_err() {
+        iptables(namespace, &["-N", CHAIN])?;
+    }
+    if iptables(namespace, &["-C", "INPUT", "-j", CHAIN]).is_err() {
+        iptables(namespace, &["-I", "INPUT", "-j", CHAIN])?;
+    }
     Ok(())
 }
 

@@ -16,7 +16,7 @@ use std::sync::Arc;
 use std::thread::JoinHandle;
 use std::time::{Duration, Instant};
 
-use checkers::rng::Rng;
+use history::Rng;
 
 const NETLINK_NETFILTER: i32 = 12;
 const NFNL_SUBSYS_QUEUE: u16 = 3;
@@ -105,7 +105,13 @@ impl QueueSocket {
         let timeout = libc::timeval { tv_sec: 0, tv_usec: 1_000 };
         // SAFETY: setsockopt with a correctly sized timeval.
         unsafe {
-            libc::setsockopt(raw, libc::SOL_SOCKET, libc::SO_RCVTIMEO, &timeout as *const _ as *const libc::c_void, std::mem::size_of::<libc::timeval>() as u32);
+            libc::setsockopt(
+                raw,
+                libc::SOL_SOCKET,
+                libc::SO_RCVTIMEO,
+                &timeout as *const _ as *const libc::c_void,
+                std::mem::size_of::<libc::timeval>() as u32,
+            );
         }
         let cmd = vec![NFQNL_CFG_CMD_BIND, 0, 0, libc::AF_INET as u8];
         socket.send(&message(NFQNL_MSG_CONFIG, NLM_F_ACK, queue, &[(NFQA_CFG_CMD, cmd)]))?;
@@ -122,7 +128,14 @@ impl QueueSocket {
         let mut addr: libc::sockaddr_nl = unsafe { std::mem::zeroed() };
         addr.nl_family = libc::AF_NETLINK as u16;
         let n = unsafe {
-            libc::sendto(self.fd.as_raw_fd(), msg.as_ptr() as *const libc::c_void, msg.len(), 0, &addr as *const _ as *const libc::sockaddr, std::mem::size_of::<libc::sockaddr_nl>() as u32)
+            libc::sendto(
+                self.fd.as_raw_fd(),
+                msg.as_ptr() as *const libc::c_void,
+                msg.len(),
+                0,
+                &addr as *const _ as *const libc::sockaddr,
+                std::mem::size_of::<libc::sockaddr_nl>() as u32,
+            )
         };
         if n < 0 {
             return Err(io::Error::last_os_error());

@@ -4,12 +4,15 @@
 //! several runs can share a machine and `faultline clean` can remove exactly what a killed run
 //! left behind, and nothing else.
 //!
-//! Commands are always argument vectors, never shell strings.
+//! [`faults`] holds the faults, one file each behind the [`faults::Fault`] trait; the modules
+//! beside it are the mechanisms they use (namespaces, processes, iptables, NFQUEUE delays,
+//! libfaketime clocks, grudges). Commands are always argument vectors, never shell strings.
 
 #![deny(missing_docs)]
 
 pub mod clock;
 pub mod command;
+pub mod faults;
 pub mod grudge;
 pub mod iptables;
 pub mod latency;
@@ -17,5 +20,6 @@ pub mod netns;
 pub mod process;
 
 pub use command::CommandError;
+pub use faults::{ClusterControl, Fault, FaultContext, FaultError, FaultKind, FaultOptions};
 pub use netns::{ClusterNet, NodeNet, RunId};
 pub use process::NodeProcess;

@@ -2,8 +2,12 @@
 //! namespace, a private /24 per run. The harness reaches the nodes through the bridge's address.
 //!
 //! Names (all derived from the run id, so a sweep can tell ours from anything else):
-//! namespace `fl-<id>-n1`, bridge `fl<id>br`, host end of a veth `fl<id>n1`, a marker file
-//! `/run/faultline/<id>.pid` holding the harness's PID, scratch space `/tmp/faultline-<id>`.
+//! namespace `fl-<id>-n1`, bridge `fl<id>br`, host end of a veth `fl<id>n1`, a lock file
+//! `/run/faultline/<id>.lock`, scratch space `/tmp/faultline-<id>`.
+//!
+//! A run holds an exclusive `flock` on its lock file for its whole life; the kernel releases it
+//! when the process dies, however it dies. `faultline clean` removes only runs whose lock it
+//! can take: whether a run is alive never depends on a process's name.
 
 use std::fmt;
 use std::net::Ipv4Addr;
@@ -18,10 +22,7 @@ pub struct RunId(String);
 impl RunId {
     /// A fresh id from the clock and the process id.
     pub fn fresh() -> RunId {
-        let nanos = std::time::SystemTime::now()
-            .duration_since(std::time::UNIX_EPOCH)
-            .map(|d| d.as_nanos() as u64)
-            .unwrap_or(0);
+        let nanos = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).map(|d| d.as_nanos() as u64).unwrap_or(0);
         let mut x = nanos ^ (u64::from(std::process::id()) << 32) ^ 0x9E37_79B9_7F4A_7C15;
         x = (x ^ (x >> 33)).wrapping_mul(0xff51_afd7_ed55_8ccd);
         x ^= x >> 33;
@@ -47,8 +48,19 @@ impl RunId {
     fn veth(&self, node: &str) -> String {
         format!("fl{}{node}", self.0)
     }
-    fn marker(&self) -> PathBuf {
-        PathBuf::from(MARKER_DIR).join(format!("{}.pid", self.0))
+    fn lock_path(&self) -> PathBuf {
+        PathBuf::from(LOCK_DIR).join(format!("{}.lock", self.0))
+    }
+
+    /// Takes the run's lock, without waiting: `None` when another process holds it.
+    fn try_lock(&self) -> std::io::Result<Option<nix::fcntl::Flock<std::fs::File>>> {
+        std::fs::create_dir_all(LOCK_DIR)?;
+        let file = std::fs::File::options().create(true).truncate(false).write(true).open(self.lock_path())?;
+        match nix::fcntl::Flock::lock(file, nix::fcntl::FlockArg::LockExclusiveNonblock) {
+            Ok(lock) => Ok(Some(lock)),
+            Err((_, nix::errno::Errno::EWOULDBLOCK)) => Ok(None),
+            Err((_, e)) => Err(e.into()),
+        }
     }
     /// Scratch space for this run (node data dirs), removed at teardown.
     pub fn scratch_dir(&self) -> PathBuf {
@@ -62,7 +74,7 @@ impl fmt::Display for RunId {
     }
 }
 
-const MARKER_DIR: &str = "/run/faultline";
+const LOCK_DIR: &str = "/run/faultline";
 
 /// Runs `ip args…`.
 fn ip(args: &[&str]) -> Result<String, CommandError> {
@@ -91,6 +103,8 @@ pub struct ClusterNet {
     /// The bridge's address: where the nodes see the harness.
     pub host_ip: Ipv4Addr,
     torn_down: bool,
+    /// Held for the run's life: tells `faultline clean` the run is alive.
+    lock: Option<nix::fcntl::Flock<std::fs::File>>,
 }
 
 impl ClusterNet {
@@ -98,16 +112,24 @@ impl ClusterNet {
     /// is removed again.
     pub fn create(run: RunId, count: usize) -> Result<ClusterNet, CommandError> {
         assert!((1..=200).contains(&count), "1 to 200 nodes");
+        let lock =
+            run.try_lock().map_err(|source| CommandError::Spawn { command: format!("flock {}", run.lock_path().display()), source })?;
+        let Some(lock) = lock else {
+            return Err(CommandError::Failed {
+                command: format!("flock {}", run.lock_path().display()),
+                status: "held".into(),
+                stderr: format!("run id {run} is in use by another run"),
+            });
+        };
         let subnet = free_subnet(&run)?;
         let mut net = ClusterNet {
             run: run.clone(),
             nodes: Vec::new(),
             host_ip: Ipv4Addr::new(subnet[0], subnet[1], subnet[2], 254),
             torn_down: false,
+            lock: Some(lock),
         };
         // From here on, dropping `net` undoes whatever step failed half-way.
-        let _ = std::fs::create_dir_all(MARKER_DIR);
-        let _ = std::fs::write(run.marker(), std::process::id().to_string());
         let bridge = run.bridge();
         ip(&["link", "add", &bridge, "type", "bridge"])?;
         ip(&["addr", "add", &format!("{}/24", net.host_ip), "dev", &bridge])?;
@@ -154,8 +176,10 @@ impl ClusterNet {
         if let Err(e) = ip(&["link", "del", &self.run.bridge()]) {
             problems.push(e.to_string());
         }
-        let _ = std::fs::remove_file(self.run.marker());
         let _ = std::fs::remove_dir_all(self.run.scratch_dir());
+        // Last: until the lock file goes, `clean` sees a live run and leaves it alone.
+        let _ = std::fs::remove_file(self.run.lock_path());
+        self.lock = None;
         problems
     }
 }
@@ -229,19 +253,30 @@ pub fn clean_leftovers() -> Result<CleanReport, CommandError> {
             runs.insert(id.0);
         }
     }
-    if let Ok(entries) = std::fs::read_dir(MARKER_DIR) {
+    if let Ok(entries) = std::fs::read_dir(LOCK_DIR) {
         for entry in entries.flatten() {
-            if let Some(id) = entry.file_name().to_str().and_then(|n| n.strip_suffix(".pid")).and_then(RunId::parse) {
+            let name = entry.file_name();
+            let name = name.to_str().unwrap_or("");
+            // `.pid` markers are from versions before the lock; the lock decides either way.
+            if let Some(id) = name.strip_suffix(".lock").or_else(|| name.strip_suffix(".pid")).and_then(RunId::parse) {
                 runs.insert(id.0);
             }
         }
     }
     for id in runs {
         let run_id = RunId(id.clone());
-        if harness_alive(&run_id) {
-            report.live_runs.push(id);
-            continue;
-        }
+        // Held until this run is cleaned, so that no run can start under the same id meanwhile.
+        let _lock = match run_id.try_lock() {
+            Ok(Some(lock)) => lock,
+            Ok(None) => {
+                report.live_runs.push(id);
+                continue;
+            }
+            Err(e) => {
+                report.problems.push(format!("run {id}: cannot take its lock {}: {e}", run_id.lock_path().display()));
+                continue;
+            }
+        };
         for ns in namespaces.lines().filter_map(|l| l.split_whitespace().next()) {
             if ns.starts_with(&format!("fl-{id}-")) {
                 kill_namespace_processes(ns, &mut report.problems);
@@ -257,21 +292,12 @@ pub fn clean_leftovers() -> Result<CleanReport, CommandError> {
                 report.links += 1;
             }
         }
-        let _ = std::fs::remove_file(run_id.marker());
         let _ = std::fs::remove_dir_all(run_id.scratch_dir());
+        let _ = std::fs::remove_file(PathBuf::from(LOCK_DIR).join(format!("{id}.pid")));
+        let _ = std::fs::remove_file(run_id.lock_path());
         report.runs.push(id);
     }
     Ok(report)
-}
-
-/// Whether the harness that made this run is still alive (its marker names a live PID).
-fn harness_alive(run: &RunId) -> bool {
-    let Ok(text) = std::fs::read_to_string(run.marker()) else { return false };
-    let Ok(pid) = text.trim().parse::<i32>() else { return false };
-    if pid == std::process::id() as i32 {
-        return true;
-    }
-    std::fs::read_to_string(format!("/proc/{pid}/cmdline")).is_ok_and(|c| c.contains("faultline"))
 }
 
 #[cfg(test)]

@@ -7,9 +7,9 @@
 
 use std::time::Instant;
 
-use checkers::linearizable::CheckOptions;
 use checkers::models::ModelName;
 use checkers::synth::{generate, Spec, Workload};
+use checkers::{CheckOptions, Checker, Linearizable};
 use report::{render, ReportInput};
 
 fn main() {
@@ -20,9 +20,18 @@ fn main() {
         let spec = Spec { keys: 20, info_rate: 0.01, ..Spec::new(Workload::CasRegister, ops, 10, 1) };
         let history = generate(&spec);
         let started = Instant::now();
-        let result = ModelName::CasRegister.check(None, &history, &CheckOptions::default()).expect("a well-formed history");
+        let result = Linearizable { model: ModelName::CasRegister, init: None }
+            .check(&history, &CheckOptions::default())
+            .expect("a well-formed history");
         let check = started.elapsed();
-        let input = ReportInput { title: format!("{ops} ops"), history: &history, linearizable: Some(&result), test: None, results: None, node_logs: Vec::new() };
+        let input = ReportInput {
+            title: format!("{ops} ops"),
+            history: &history,
+            checks: Some(&result),
+            test: None,
+            run: None,
+            node_logs: Vec::new(),
+        };
         let mut best = f64::MAX;
         let mut size = 0;
         for _ in 0..3 {

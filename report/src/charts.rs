@@ -3,7 +3,7 @@
 
 use std::fmt::Write;
 
-use checkers::history::Outcome;
+use history::Outcome;
 
 use crate::html::{esc, row};
 use crate::ops::Drawn;
@@ -34,11 +34,8 @@ pub fn throughput_svg(drawn: &Drawn) -> String {
     axes(&mut svg, span_s, x, HEIGHT - BOTTOM);
     let _ = write!(svg, r#"<text class="axis" x="4" y="12">{:.0}/s</text>"#, peak);
     for (i, class) in ["ok", "fail", "info"].iter().enumerate() {
-        let points: Vec<String> = counts[i]
-            .iter()
-            .enumerate()
-            .map(|(b, &c)| format!("{:.1},{:.1}", x((b as f64 + 0.5) * bin_s), y(c as f64 / bin_s)))
-            .collect();
+        let points: Vec<String> =
+            counts[i].iter().enumerate().map(|(b, &c)| format!("{:.1},{:.1}", x((b as f64 + 0.5) * bin_s), y(c as f64 / bin_s))).collect();
         let _ = write!(svg, r#"<polyline class="line {class}" points="{}"/>"#, points.join(" "));
     }
     svg.push_str("</svg>");
@@ -103,10 +100,14 @@ pub fn latency_table(drawn: &Drawn) -> String {
         }
     }
     let mut all: Vec<u64> = by_f.values().flatten().copied().collect();
-    let mut out = String::from("<table class=\"numbers\"><thead><tr><th>op</th><th>ok</th><th>p50</th><th>p90</th><th>p99</th><th>max</th></tr></thead><tbody>\n");
+    let mut out = String::from(
+        "<table class=\"numbers\"><thead><tr><th>op</th><th>ok</th><th>p50</th><th>p90</th><th>p99</th><th>max</th></tr></thead><tbody>\n",
+    );
     let mut line = |name: &str, v: &mut Vec<u64>| {
         v.sort_unstable();
-        let q = |p: f64| v.get(((v.len() as f64 - 1.0) * p).round() as usize).map(|&ns| format!("{:.1} ms", ns as f64 / 1e6)).unwrap_or_default();
+        let q = |p: f64| {
+            v.get(((v.len() as f64 - 1.0) * p).round() as usize).map(|&ns| format!("{:.1} ms", ns as f64 / 1e6)).unwrap_or_default()
+        };
         row(&mut out, &[name, &v.len().to_string(), &q(0.5), &q(0.9), &q(0.99), &q(1.0)]);
     };
     for (f, v) in by_f.iter_mut() {

@@ -5,27 +5,34 @@
 use std::fmt::Write;
 use std::path::Path;
 
-use serde_json::Value;
+use results::{read_record, ConfigView, RunRecord, TestRecord};
 
-use crate::html::{esc, seconds, short};
+use crate::html::{esc, seconds};
 
 /// One run, as the index lists it.
 #[derive(Debug, Clone, PartialEq)]
 pub struct RunEntry {
     /// `<test-name>/<timestamp>`, relative to the store.
     pub dir: String,
+    /// The test's name.
     pub name: String,
+    /// Wall-clock start.
     pub started: String,
-    pub seed: String,
-    /// valid / invalid / unknown, or `running / unfinished` when there is no results.json.
+    /// Its seed.
+    pub seed: u64,
+    /// valid / invalid / unknown, or `unfinished` when there is no results.json (still
+    /// running, or killed).
     pub verdict: String,
+    /// The fault kinds, comma-separated.
     pub faults: String,
-    /// Seconds the workload ran (the configured time limit for a run that did not finish).
+    /// Seconds the workload ran.
     pub duration: Option<f64>,
+    /// Whether report.html exists.
     pub has_report: bool,
 }
 
-/// The runs found under `store` (`store/<name>/<timestamp>/test.json`), newest first.
+/// The runs found under `store` (`store/<name>/<timestamp>/test.json`), newest first. Runs
+/// whose test.json cannot be read are left out.
 pub fn scan(store: &Path) -> Vec<RunEntry> {
     let mut runs = Vec::new();
     let Ok(tests) = std::fs::read_dir(store) else { return runs };
@@ -40,31 +47,22 @@ pub fn scan(store: &Path) -> Vec<RunEntry> {
             if !stamp.file_type().is_ok_and(|t| t.is_dir()) {
                 continue;
             }
-            let Some(t) = read(&dir.join("test.json")) else { continue };
-            let results = read(&dir.join("results.json"));
-            let verdict = results.as_ref().and_then(|r| r["valid"].as_str().map(str::to_string)).unwrap_or_else(|| "unfinished".to_string());
-            let faults = match results.as_ref().map(|r| &r["nemesis"]["faults"]) {
-                Some(Value::Array(f)) if !f.is_empty() => f.iter().map(|x| short(x, 30)).collect::<Vec<_>>().join(", "),
-                _ => t["config"]["nemesis"].as_array().map(|f| f.iter().map(|x| short(x, 30)).collect::<Vec<_>>().join(", ")).unwrap_or_default(),
-            };
+            let Ok(t) = read_record::<TestRecord<ConfigView>>(&dir.join("test.json")) else { continue };
+            let run = read_record::<RunRecord>(&dir.join("results.json")).ok();
             runs.push(RunEntry {
                 dir: format!("{}/{}", test.file_name().to_string_lossy(), stamp.file_name().to_string_lossy()),
-                name: t["name"].as_str().unwrap_or("?").to_string(),
-                started: t["started"].as_str().unwrap_or("").to_string(),
-                seed: short(&t["seed"], 30),
-                verdict,
-                faults,
-                duration: results.as_ref().and_then(|r| r["duration_seconds"].as_f64()).or_else(|| t["config"]["time_limit"].as_f64()),
+                name: t.name,
+                started: t.started,
+                seed: t.seed,
+                verdict: run.as_ref().map_or("unfinished", |r| r.valid.as_str()).to_string(),
+                faults: run.as_ref().map(|r| r.faults.kinds.join(", ")).unwrap_or_default(),
+                duration: run.as_ref().map(|r| r.duration_seconds),
                 has_report: dir.join("report.html").exists(),
             });
         }
     }
     runs.sort_by(|a, b| b.started.cmp(&a.started).then_with(|| b.dir.cmp(&a.dir)));
     runs
-}
-
-fn read(path: &Path) -> Option<Value> {
-    serde_json::from_str(&std::fs::read_to_string(path).ok()?).ok()
 }
 
 /// The index page; links are relative to the store.
@@ -90,7 +88,7 @@ pub fn render(store_name: &str, runs: &[RunEntry]) -> String {
             esc(&r.name),
             r.duration.map(seconds).unwrap_or_default(),
             esc(&r.faults),
-            esc(&r.seed),
+            r.seed,
             v = esc(&r.verdict),
         );
     }

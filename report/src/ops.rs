@@ -1,6 +1,6 @@
 //! The history as the report draws it: client ops as intervals on lanes, and fault windows.
 
-use checkers::history::{History, HistoryError, OpType, Outcome, Process};
+use history::{History, HistoryError, OpType, Outcome};
 use serde_json::{json, Value};
 
 use crate::html::short;
@@ -66,7 +66,7 @@ impl Drawn {
             })
             .collect();
         let lanes = assign_lanes(&mut ops, span);
-        Ok(Drawn { ops, lanes, faults: fault_windows(history, t0, span), span, t0 })
+        Ok(Drawn { ops, lanes, faults: fault_windows(history, t0), span, t0 })
     }
 
     /// The data the page's script draws from: columns rather than objects, to keep 100,000 ops
@@ -136,21 +136,10 @@ fn assign_lanes(ops: &mut [Interval], span: u64) -> u32 {
     lane_free_at.len() as u32
 }
 
-fn fault_windows(history: &History, t0: u64, span: u64) -> Vec<FaultWindow> {
-    let mut open: Vec<FaultWindow> = Vec::new();
-    let mut done: Vec<FaultWindow> = Vec::new();
-    for op in history.ops.iter().filter(|o| o.process == Process::Nemesis) {
-        if let Some(name) = op.f.strip_prefix("start-") {
-            open.push(FaultWindow { name: name.to_string(), start: op.time - t0, end: span, detail: op.value.clone() });
-        } else if let Some(name) = op.f.strip_prefix("stop-") {
-            if let Some(i) = open.iter().rposition(|w| w.name == name) {
-                let mut w = open.remove(i);
-                w.end = op.time - t0;
-                done.push(w);
-            }
-        }
-    }
-    done.extend(open);
-    done.sort_by_key(|w| w.start);
-    done
+/// The history's fault windows, relative to its first entry.
+fn fault_windows(history: &History, t0: u64) -> Vec<FaultWindow> {
+    history::faults::windows(history)
+        .into_iter()
+        .map(|w| FaultWindow { name: w.fault, start: w.start.saturating_sub(t0), end: w.end.saturating_sub(t0), detail: w.detail })
+        .collect()
 }

@@ -1,17 +1,28 @@
 //! The report's content for a valid, an invalid and a hostile history.
 
-use checkers::history::History;
-use checkers::linearizable::CheckOptions;
+use checkers::availability::Availability;
 use checkers::models::ModelName;
+use checkers::{CheckOptions, Checker, Compose, Linearizable};
+use history::History;
 use report::{render, ReportInput};
 
 fn history(lines: &[&str]) -> History {
     History::read_jsonl("test.jsonl", lines.join("\n").as_bytes()).expect("a well-formed history")
 }
 
+/// The page for a history checked as a run checks it: linearizability and availability.
 fn page(h: &History) -> String {
-    let result = ModelName::CasRegister.check(None, h, &CheckOptions { all_keys: true, ..CheckOptions::default() }).unwrap();
-    render(&ReportInput { title: "t".into(), history: h, linearizable: Some(&result), test: None, results: None, node_logs: vec!["nodes/n1/node.log".into()] }).unwrap()
+    let checker = Compose(vec![Box::new(Linearizable { model: ModelName::CasRegister, init: None }), Box::new(Availability)]);
+    let result = checker.check(h, &CheckOptions { all_keys: true, ..CheckOptions::default() }).unwrap();
+    render(&ReportInput {
+        title: "t".into(),
+        history: h,
+        checks: Some(&result),
+        test: None,
+        run: None,
+        node_logs: vec!["nodes/n1/node.log".into()],
+    })
+    .unwrap()
 }
 
 const STALE_READ: &[&str] = &[
@@ -37,7 +48,10 @@ fn an_invalid_history_shows_the_verdict_the_key_and_the_failing_op() {
     assert!(html.contains("process 0: read -&gt; 1 (history index 5, line 6)"), "the op that cannot be linearized");
     assert!(html.contains(r#"<g class="op culprit">"#));
     // The prefix, numbered, with the state after each step.
-    assert!(html.contains("<tr><td>1</td><td>process 0: write 1 -&gt; ok (history index 0, line 1)</td><td><code>1</code></td></tr>"), "{html}");
+    assert!(
+        html.contains("<tr><td>1</td><td>process 0: write 1 -&gt; ok (history index 0, line 1)</td><td><code>1</code></td></tr>"),
+        "{html}"
+    );
     assert!(html.contains("<tr><td>2</td><td>process 1: write 2 -&gt; ok (history index 3, line 4)</td><td><code>2</code></td></tr>"));
     // The other key was fine.
     assert!(html.contains(r#"<tr class="valid"><td>k2</td><td>valid</td>"#));
@@ -53,7 +67,12 @@ fn fault_windows_are_shaded_and_labelled() {
     assert!(html.contains(r#">partition</text></g>"#));
     let island = &html[html.find(r#""faults":"#).unwrap()..];
     assert!(island.starts_with(r#""faults":[{"end":6.0,"name":"partition","start":1.5}]"#), "handed to the canvases: {}", &island[..80]);
-    assert!(html.contains("<td>partition</td>"), "listed in the faults table");
+    // Listed in the faults table with its availability figures: both completions inside the
+    // window (the write at 4 ms, the read at 6 ms) were ok.
+    assert!(
+        html.contains("<tr><td>partition</td><td>0.0 s</td><td>0.0 s</td><td>100%</td>"),
+        "listed in the faults table with its figures"
+    );
 }
 
 #[test]

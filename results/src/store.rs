@@ -1,4 +1,5 @@
-//! Run directories.
+//! Run directories: `store/<test-name>/<timestamp>/` (as in Jepsen), and `store/latest` and
+//! `store/<test-name>/latest` pointing at the newest run.
 
 use std::io;
 use std::path::{Path, PathBuf};
@@ -14,16 +15,44 @@ pub struct RunDir {
     pub started: String,
 }
 
+/// Names that are not test names: they are taken in the store, or leave it.
+const RESERVED: [&str; 4] = ["latest", "campaigns", "index.html", "tmp"];
+
+/// Checks a test name before anything is created: letters, digits, `.`, `_` and `-`, not
+/// starting with `.` (no path separators, no `..`: a run directory stays inside its store).
+pub fn validate_name(name: &str) -> Result<(), String> {
+    if name.is_empty() || name.starts_with('.') || !name.chars().all(|c| c.is_ascii_alphanumeric() || "._-".contains(c)) {
+        return Err(format!("`{name}`: use letters, digits, '.', '_' and '-', not starting with '.'"));
+    }
+    if RESERVED.contains(&name) {
+        return Err(format!("`{name}` is reserved in the store"));
+    }
+    Ok(())
+}
+
 impl RunDir {
-    /// Creates `store/<test_name>/<timestamp>/` (and `nodes/`), and points `store/latest` and
-    /// `store/<test_name>/latest` at it.
+    /// Creates `store/<test_name>/<timestamp>/` (and `nodes/`), never reusing a directory: a
+    /// run that starts in the same millisecond as another gets a suffix. Points `store/latest`
+    /// and `store/<test_name>/latest` at it.
     pub fn create(store: &Path, test_name: &str) -> io::Result<RunDir> {
+        validate_name(test_name).map_err(|e| io::Error::new(io::ErrorKind::InvalidInput, e))?;
         let now = chrono::Utc::now();
         let stamp = now.format("%Y%m%dT%H%M%S%.3fZ").to_string();
-        let path = store.join(test_name).join(&stamp);
-        std::fs::create_dir_all(path.join("nodes"))?;
-        relink(&store.join("latest"), &Path::new(test_name).join(&stamp))?;
-        relink(&store.join(test_name).join("latest"), Path::new(&stamp))?;
+        let parent = store.join(test_name);
+        std::fs::create_dir_all(&parent)?;
+        let mut attempt = 1;
+        let (path, leaf) = loop {
+            let leaf = if attempt == 1 { stamp.clone() } else { format!("{stamp}-{attempt}") };
+            let path = parent.join(&leaf);
+            match std::fs::create_dir(&path) {
+                Ok(()) => break (path, leaf),
+                Err(e) if e.kind() == io::ErrorKind::AlreadyExists && attempt < 1000 => attempt += 1,
+                Err(e) => return Err(e),
+            }
+        };
+        std::fs::create_dir(path.join("nodes"))?;
+        relink(&store.join("latest"), &Path::new(test_name).join(&leaf))?;
+        relink(&parent.join("latest"), Path::new(&leaf))?;
         Ok(RunDir { path, started: now.to_rfc3339() })
     }
 
@@ -43,7 +72,8 @@ impl RunDir {
 
 /// Replaces the symlink `link` so that it points at `target`, atomically.
 fn relink(link: &Path, target: &Path) -> io::Result<()> {
-    let tmp = link.with_extension(format!("tmp{}", std::process::id()));
+    let unique = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).map(|d| d.subsec_nanos()).unwrap_or(0);
+    let tmp = link.with_extension(format!("tmp{}-{unique}", std::process::id()));
     let _ = std::fs::remove_file(&tmp);
     std::os::unix::fs::symlink(target, &tmp)?;
     std::fs::rename(&tmp, link)
@@ -57,13 +87,29 @@ mod tests {
     fn creates_run_dirs_and_latest_links() {
         let store = std::env::temp_dir().join(format!("faultline-store-test-{}", std::process::id()));
         let first = RunDir::create(&store, "etcd-register").unwrap();
-        std::thread::sleep(std::time::Duration::from_millis(5));
         let second = RunDir::create(&store, "etcd-register").unwrap();
-        assert_ne!(first.path, second.path);
+        assert_ne!(first.path, second.path, "even within the same millisecond");
         assert_eq!(std::fs::canonicalize(store.join("latest")).unwrap(), std::fs::canonicalize(&second.path).unwrap());
         second.write_json("test.json", &serde_json::json!({"seed": 7})).unwrap();
         assert!(store.join("latest/test.json").is_file());
         assert!(second.node_dir("n1").unwrap().is_dir());
+        std::fs::remove_dir_all(&store).unwrap();
+    }
+
+    /// Issue 10, item 5: 12 runs started at once shared directories, and `--name ..` wrote
+    /// outside the store.
+    #[test]
+    fn parallel_runs_get_their_own_directories_and_names_stay_inside() {
+        let store = std::env::temp_dir().join(format!("faultline-store-par-{}", std::process::id()));
+        let dirs: Vec<PathBuf> = std::thread::scope(|s| {
+            let handles: Vec<_> = (0..12).map(|_| s.spawn(|| RunDir::create(&store, "same").unwrap().path)).collect();
+            handles.into_iter().map(|h| h.join().unwrap()).collect()
+        });
+        let distinct: std::collections::BTreeSet<&PathBuf> = dirs.iter().collect();
+        assert_eq!(distinct.len(), 12, "{dirs:?}");
+        for bad in ["..", "../x", "a/b", "", ".hidden", "latest"] {
+            assert!(RunDir::create(&store, bad).is_err(), "{bad:?}");
+        }
         std::fs::remove_dir_all(&store).unwrap();
     }
 }

@@ -1,5 +1,75 @@
-//! Systems under test that ship with faultline, so that `faultline test` needs nothing but
-//! Rust. Today: [`kv`], a replicated key-value node (CASPaxos, durable) with bugs that can be
-//! switched on to prove the checker catches them.
+//! The systems under test, one folder each, each holding its [`Db`] and its client:
+//! [`bundled`] (faultline's own replicated KV node, with switchable bugs) and [`etcd`].
+//!
+//! Adding a target: a folder here with a [`Db`] implementation and its client, and a variant
+//! (its doc comment is its `--help` text) and a match arm in [`TargetKind`] below.
 
-pub mod kv;
+#![deny(missing_docs)]
+
+pub mod bundled;
+mod db;
+pub mod etcd;
+
+use serde::{Deserialize, Serialize};
+
+pub use db::{version_line, ClientOptions, Db, DbError, Node, NotReady, ProcessSpec, Requirement};
+
+/// The targets, by the name `--target` takes.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize, clap::ValueEnum)]
+#[serde(rename_all = "kebab-case")]
+pub enum TargetKind {
+    /// faultline's own replicated KV node (CASPaxos), built in: nothing to install. Bugs can be
+    /// switched on with --bug.
+    Bundled,
+    /// etcd 3.4 from Debian's etcd-server (installed when missing).
+    Etcd,
+    /// etcd with serializable reads: each node answers reads alone, without a quorum (etcd's
+    /// documented trade-off; stale under partitions).
+    EtcdSerializable,
+}
+
+/// What a target may be configured with.
+#[derive(Clone, Debug, PartialEq)]
+pub struct TargetOptions {
+    /// Bugs to switch on in the bundled node.
+    pub bugs: Vec<bundled::Bug>,
+    /// The etcd binary.
+    pub etcd_binary: String,
+}
+
+impl TargetKind {
+    /// The target, configured. Makes nothing yet: no process, no file.
+    pub fn build(self, options: &TargetOptions) -> Box<dyn Db> {
+        match self {
+            TargetKind::Bundled => Box::new(bundled::Bundled::new(options.bugs.clone())),
+            TargetKind::Etcd => Box::new(etcd::Etcd { binary: options.etcd_binary.clone(), serializable_reads: false }),
+            TargetKind::EtcdSerializable => Box::new(etcd::Etcd { binary: options.etcd_binary.clone(), serializable_reads: true }),
+        }
+    }
+
+    /// The name `--target` takes.
+    pub fn name(self) -> &'static str {
+        match self {
+            TargetKind::Bundled => "bundled",
+            TargetKind::Etcd => "etcd",
+            TargetKind::EtcdSerializable => "etcd-serializable",
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use clap::ValueEnum;
+
+    #[test]
+    fn names_agree_between_clap_serde_and_the_registry() {
+        let options = TargetOptions { bugs: Vec::new(), etcd_binary: "etcd".into() };
+        for kind in TargetKind::value_variants() {
+            let clap_name = kind.to_possible_value().map(|v| v.get_name().to_string());
+            assert_eq!(clap_name.as_deref(), Some(kind.name()));
+            assert_eq!(serde_json::to_value(kind).unwrap(), kind.name());
+            assert_eq!(kind.build(&options).name(), kind.name());
+        }
+    }
+}

@@ -1,9 +1,15 @@
-//! The contract between the runner and a target's client.
+//! The contract between the runner and a target's client. A target implements [`Client`] for
+//! the operations it supports; the runner, not the client, stamps process, time and `f` on what
+//! it records, and turns a client that takes too long into `info`.
 
 use std::future::Future;
+use std::pin::Pin;
 
-use checkers::history::Key;
+use history::Key;
 use serde_json::Value;
+
+/// A future that may move between threads: what object-safe async methods return.
+pub type BoxFuture<'a, T> = Pin<Box<dyn Future<Output = T> + Send + 'a>>;
 
 /// An operation to perform: what the generator produced.
 #[derive(Clone, Debug, PartialEq)]
@@ -16,8 +22,7 @@ pub struct Invocation {
     pub value: Value,
 }
 
-/// How an operation ended. The runner, not the client, stamps process, time and `f`, and turns
-/// a client that takes too long into `Info`.
+/// How an operation ended.
 #[derive(Clone, Debug, PartialEq)]
 pub enum Completion {
     /// It took effect; the result (a read's value, or the argument echoed).
@@ -30,7 +35,7 @@ pub enum Completion {
 
 /// A connection to one node. A client never retries on its own: a retry would hide an
 /// indeterminate outcome from the checker.
-pub trait Client: Send + 'static {
+pub trait Client: Send {
     /// Performs one operation.
-    fn invoke(&mut self, op: &Invocation) -> impl Future<Output = Completion> + Send;
+    fn invoke<'a>(&'a mut self, op: &'a Invocation) -> BoxFuture<'a, Completion>;
 }

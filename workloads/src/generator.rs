@@ -5,8 +5,8 @@
 
 use std::time::Duration;
 
-use checkers::history::Key;
-use checkers::rng::Rng;
+use history::Key;
+use history::Rng;
 
 use crate::client::Invocation;
 

@@ -1,13 +1,74 @@
-//! Workloads: what the clients do (generators) and how they talk to each target (clients).
-//! Knows nothing of namespaces or faults.
+//! Workloads: what the clients do ([`generator`]s), what they do once the faults are healed,
+//! and how the history is checked, one [`Workload`] per file. Also the [`Client`] contract that
+//! every target's client implements. Knows nothing of targets, namespaces or faults.
+//!
+//! Adding a workload: a new file implementing [`Workload`], and a variant (with its doc
+//! comment, which is its `--help` text) and a match arm in [`WorkloadKind`] below.
 
 #![deny(missing_docs)]
 
-pub mod bundled;
 pub mod client;
-pub mod etcd;
 pub mod generator;
 pub mod register;
+pub mod rw_register;
+mod workload;
 
-pub use client::{Client, Completion, Invocation};
-pub use generator::{Context, Generator, Next};
+use serde::{Deserialize, Serialize};
+
+pub use client::{BoxFuture, Client, Completion, Invocation};
+pub use generator::{BoxGen, Context, Generator, Next};
+pub use workload::Workload;
+
+/// The workloads, by the name `--workload` takes.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize, clap::ValueEnum)]
+#[serde(rename_all = "kebab-case")]
+pub enum WorkloadKind {
+    /// Read, write and compare-and-set of small integers on rotating keys; linearizability
+    /// with the cas-register model, per key.
+    Register,
+    /// Read and blind write (no compare-and-set) on rotating keys; linearizability with the
+    /// register model, per key.
+    RwRegister,
+}
+
+/// What a workload may be configured with.
+#[derive(Clone, Debug, PartialEq)]
+pub struct WorkloadOptions {
+    /// Operations per key before a workload on rotating keys moves on to a fresh key.
+    pub ops_per_key: u64,
+}
+
+impl WorkloadKind {
+    /// The workload, configured.
+    pub fn build(self, options: &WorkloadOptions) -> Box<dyn Workload> {
+        match self {
+            WorkloadKind::Register => Box::new(register::Register { ops_per_key: options.ops_per_key }),
+            WorkloadKind::RwRegister => Box::new(rw_register::RwRegister { ops_per_key: options.ops_per_key }),
+        }
+    }
+
+    /// The name `--workload` takes.
+    pub fn name(self) -> &'static str {
+        match self {
+            WorkloadKind::Register => "register",
+            WorkloadKind::RwRegister => "rw-register",
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use clap::ValueEnum;
+
+    #[test]
+    fn names_agree_between_clap_serde_and_the_registry() {
+        for kind in WorkloadKind::value_variants() {
+            let clap_name = kind.to_possible_value().map(|v| v.get_name().to_string());
+            assert_eq!(clap_name.as_deref(), Some(kind.name()));
+            assert_eq!(serde_json::to_value(kind).unwrap(), kind.name());
+            let w = kind.build(&WorkloadOptions { ops_per_key: 10 });
+            assert!(!w.operations().is_empty() && !w.checkers().is_empty());
+        }
+    }
+}

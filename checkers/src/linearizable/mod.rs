@@ -8,40 +8,19 @@ mod search;
 use std::collections::BTreeMap;
 use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 use std::sync::Mutex;
-use std::time::{Duration, Instant};
+use std::time::Instant;
 
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
 
-use crate::history::{History, HistoryError, Key, Outcome, PairedOp, Process};
-use crate::model::Model;
-use crate::verdict::Validity;
+use history::{History, HistoryError, Key, Outcome, PairedOp, Process};
+
+use crate::checker::{CheckOptions, CheckResult, Checker};
+use crate::model::{Model, Scalar};
+use crate::models::ModelName;
+use crate::CheckDetail;
+use history::Validity;
 use search::{Found, Limits, SearchOp, Stop};
-
-/// How long and how much memory a check may use.
-#[derive(Clone, Debug)]
-pub struct CheckOptions {
-    /// Past this the answer is `unknown` (time limit). `None`: no limit.
-    pub timeout: Option<Duration>,
-    /// Memory budget in bytes for all keys together; past it the answer is `unknown`.
-    pub max_memory: usize,
-    /// Worker threads (keys are checked in parallel).
-    pub threads: usize,
-    /// Decide every key even after one is found invalid (for reports); by default the first
-    /// invalid key stops the others.
-    pub all_keys: bool,
-}
-
-impl Default for CheckOptions {
-    fn default() -> Self {
-        CheckOptions {
-            timeout: None,
-            max_memory: 4 << 30,
-            threads: std::thread::available_parallelism().map(|n| n.get()).unwrap_or(1),
-            all_keys: false,
-        }
-    }
-}
 
 /// Why a key (or the whole check) has no verdict.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
@@ -211,6 +190,11 @@ impl LinearizabilityResult {
     }
 }
 
+/// One key's ops, ready for the search, and where each came from in the paired history.
+type KeyOps<O> = (Vec<SearchOp<O>>, Vec<usize>);
+/// The same, with its key.
+type KeyPart<O> = (Option<Key>, Vec<SearchOp<O>>, Vec<usize>);
+
 /// States shown for the last steps of a prefix; the earlier ones are left out to keep results small.
 const PREFIX_STATES: usize = 64;
 
@@ -226,7 +210,7 @@ pub fn check_linearizable<M: Model>(
     let paired = history.pair()?;
 
     // Split per key and turn history ops into model ops, once.
-    let mut keys: BTreeMap<Option<Key>, (Vec<SearchOp<M::Op>>, Vec<usize>)> = BTreeMap::new();
+    let mut keys: BTreeMap<Option<Key>, KeyOps<M::Op>> = BTreeMap::new();
     let mut checked_ops = 0;
     let mut indeterminate_ops = 0;
     let mut failed_ops = 0;
@@ -261,64 +245,71 @@ pub fn check_linearizable<M: Model>(
         memory_used: AtomicUsize::new(0),
         cancel: AtomicBool::new(false),
     };
-    let parts: Vec<(Option<Key>, Vec<SearchOp<M::Op>>, Vec<usize>)> =
-        keys.into_iter().map(|(k, (ops, pairs))| (k, ops, pairs)).collect();
+    let parts: Vec<KeyPart<M::Op>> = keys.into_iter().map(|(k, (ops, pairs))| (k, ops, pairs)).collect();
     // Largest keys first, so that one long key does not start last.
     let mut order: Vec<usize> = (0..parts.len()).collect();
     order.sort_by_key(|&i| std::cmp::Reverse(parts[i].1.len()));
-    let next = AtomicUsize::new(0);
     let results: Mutex<Vec<Option<KeyResult>>> = Mutex::new(vec![None; parts.len()]);
-    let threads = options.threads.clamp(1, parts.len().max(1));
-
-    std::thread::scope(|scope| {
-        for _ in 0..threads {
-            scope.spawn(|| loop {
-                let n = next.fetch_add(1, Ordering::Relaxed);
-                let Some(&i) = order.get(n) else { break };
-                let (key, ops, pairs) = &parts[i];
-                let key_started = Instant::now();
-                let (found, stats) = search::search(model, ops, &limits);
-                let mut result = KeyResult {
-                    key: key.clone(),
-                    valid: Validity::Valid,
-                    ops: ops.len(),
-                    states: stats.states,
-                    elapsed_ms: key_started.elapsed().as_secs_f64() * 1e3,
-                    peak_bytes: stats.peak_bytes,
-                    cause: None,
-                    failure: None,
-                };
-                match found {
-                    Found::Linearizable => {}
-                    Found::Unknown(stop) => {
-                        result.valid = Validity::Unknown;
-                        result.cause = Some(match stop {
-                            Stop::TimeLimit => UnknownCause::TimeLimit,
-                            Stop::MemoryBudget => UnknownCause::MemoryBudget,
-                            Stop::Cancelled => UnknownCause::Cancelled,
-                        });
-                    }
-                    Found::NotLinearizable(witness) => {
-                        if !options.all_keys {
-                            limits.cancel.store(true, Ordering::Relaxed);
-                        }
-                        result.valid = Validity::Invalid;
-                        result.failure = Some(explain(model, history, &paired, ops, pairs, witness));
-                    }
+    let check_key = |i: usize| {
+        let (key, ops, pairs) = &parts[i];
+        let key_started = Instant::now();
+        let (found, stats) = search::search(model, ops, &limits);
+        let mut result = KeyResult {
+            key: key.clone(),
+            valid: Validity::Valid,
+            ops: ops.len(),
+            states: stats.states,
+            elapsed_ms: key_started.elapsed().as_secs_f64() * 1e3,
+            peak_bytes: stats.peak_bytes,
+            cause: None,
+            failure: None,
+        };
+        match found {
+            Found::Linearizable => {}
+            Found::Unknown(stop) => {
+                result.valid = Validity::Unknown;
+                result.cause = Some(match stop {
+                    Stop::TimeLimit => UnknownCause::TimeLimit,
+                    Stop::MemoryBudget => UnknownCause::MemoryBudget,
+                    Stop::Cancelled => UnknownCause::Cancelled,
+                });
+            }
+            Found::NotLinearizable(witness) => {
+                if !options.all_keys {
+                    limits.cancel.store(true, Ordering::Relaxed);
                 }
-                if let Ok(mut slots) = results.lock() {
-                    slots[i] = Some(result);
-                }
-            });
+                result.valid = Validity::Invalid;
+                result.failure = Some(explain(model, history, &paired, ops, pairs, witness));
+            }
         }
-    });
+        if let Ok(mut slots) = results.lock() {
+            slots[i] = Some(result);
+        }
+    };
+    // Keys in FIFO order on the pool, so that the largest start first.
+    let threads = options.threads.clamp(1, parts.len().max(1));
+    let run_all = || {
+        rayon::scope_fifo(|scope| {
+            for &i in &order {
+                let check_key = &check_key;
+                scope.spawn_fifo(move |_| check_key(i));
+            }
+        })
+    };
+    if threads == 1 {
+        // One key (or one thread asked for): no pool at all.
+        order.iter().for_each(|&i| check_key(i));
+    } else if threads == rayon::current_num_threads() {
+        run_all();
+    } else {
+        match rayon::ThreadPoolBuilder::new().num_threads(threads).build() {
+            Ok(pool) => pool.install(run_all),
+            // No threads to be had: check the keys one after another here.
+            Err(_) => order.iter().for_each(|&i| check_key(i)),
+        }
+    }
 
-    let per_key: Vec<KeyResult> = results
-        .into_inner()
-        .unwrap_or_else(|poisoned| poisoned.into_inner())
-        .into_iter()
-        .flatten()
-        .collect();
+    let per_key: Vec<KeyResult> = results.into_inner().unwrap_or_else(|poisoned| poisoned.into_inner()).into_iter().flatten().collect();
     let valid = Validity::merge(per_key.iter().map(|k| k.valid));
     let cause = if valid == Validity::Unknown { per_key.iter().find_map(|k| k.cause) } else { None };
     Ok(LinearizabilityResult {
@@ -363,4 +354,24 @@ fn explain<M: Model>(
         .map(op_ref)
         .collect();
     Failure { op: op_ref(witness.culprit), prefix, state: model.state_json(&state), concurrent }
+}
+
+/// The linearizability checker: the history against a model, per key.
+#[derive(Clone, Debug)]
+pub struct Linearizable {
+    /// The model.
+    pub model: ModelName,
+    /// The initial value of register-like models (nil, or 0 for the counter, when `None`).
+    pub init: Option<Scalar>,
+}
+
+impl Checker for Linearizable {
+    fn name(&self) -> &'static str {
+        "linearizable"
+    }
+
+    fn check(&self, history: &History, options: &CheckOptions) -> Result<CheckResult, HistoryError> {
+        let result = self.model.check(self.init.clone(), history, options)?;
+        Ok(CheckResult { valid: result.valid, detail: CheckDetail::Linearizable(result) })
+    }
 }

@@ -246,8 +246,8 @@ fn zobrist_keys(n: usize) -> Vec<u128> {
     let mut seed = 0x243F_6A88_85A3_08D3_u64;
     (0..n)
         .map(|_| {
-            let hi = crate::rng::splitmix(&mut seed) as u128;
-            let lo = crate::rng::splitmix(&mut seed) as u128;
+            let hi = history::rng::splitmix(&mut seed) as u128;
+            let lo = history::rng::splitmix(&mut seed) as u128;
             (hi << 64) | lo
         })
         .collect()
@@ -500,7 +500,7 @@ pub(crate) fn search<M: Model>(model: &M, ops: &[SearchOp<M::Op>], limits: &Limi
             break Found::Linearizable;
         }
         steps += 1;
-        if steps % CHECK_EVERY == 0 {
+        if steps.is_multiple_of(CHECK_EVERY) {
             let estimate = memo.bytes() + 2 * heap_bytes + stack.capacity() * frame_bytes;
             stats.peak_bytes = stats.peak_bytes.max(estimate);
             if estimate > published {

@@ -2,8 +2,8 @@
 
 use serde_json::Value;
 
-use crate::history::Op;
 use crate::model::{result_value, Model, ModelError};
+use history::Op;
 
 /// A counter starting at `init`.
 #[derive(Clone, Debug, Default)]

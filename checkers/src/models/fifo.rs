@@ -5,8 +5,8 @@ use std::collections::VecDeque;
 
 use serde_json::Value;
 
-use crate::history::Op;
 use crate::model::{result_value, Model, ModelError, Scalar};
+use history::Op;
 
 /// A queue, initially empty.
 #[derive(Clone, Debug, Default)]
@@ -32,9 +32,9 @@ impl Model for Fifo {
     fn parse(&self, invoke: &Op, completion: Option<&Op>) -> Result<FifoOp, ModelError> {
         match invoke.f.as_str() {
             "enqueue" => Ok(FifoOp::Enqueue(Scalar::from_json(&invoke.value, "value", "an enqueued element")?)),
-            "dequeue" => Ok(FifoOp::Dequeue(
-                result_value(completion).map(|v| Scalar::from_json(v, "value", "a dequeued element")).transpose()?,
-            )),
+            "dequeue" => {
+                Ok(FifoOp::Dequeue(result_value(completion).map(|v| Scalar::from_json(v, "value", "a dequeued element")).transpose()?))
+            }
             f => Err(ModelError::unknown_f("fifo", f, &["enqueue", "dequeue"])),
         }
     }

@@ -10,8 +10,8 @@ use std::sync::Arc;
 
 use serde_json::Value;
 
-use crate::history::Op;
 use crate::model::{result_value, Model, ModelError};
+use history::Op;
 
 /// One key of a string KV store.
 #[derive(Clone, Debug, Default)]
@@ -75,8 +75,7 @@ impl Model for Kv {
     /// replaces it first: so `v` starts with the current string or with some available put.
     fn may_reach(&self, state: &Option<Arc<str>>, target: &KvOp, available: &[&KvOp]) -> bool {
         let KvOp::Get(Some(v)) = target else { return true };
-        state.as_ref().is_some_and(|s| v.starts_with(&**s))
-            || available.iter().any(|op| matches!(op, KvOp::Put(p) if v.starts_with(&**p)))
+        state.as_ref().is_some_and(|s| v.starts_with(&**s)) || available.iter().any(|op| matches!(op, KvOp::Put(p) if v.starts_with(&**p)))
     }
 
     fn is_unconstrained(&self, op: &KvOp) -> bool {

@@ -20,9 +20,10 @@ pub use mutex::{Mutex, MutexOp};
 pub use register::{Register, RegisterOp};
 pub use set::{Set, SetOp};
 
-use crate::history::{History, HistoryError};
-use crate::linearizable::{check_linearizable, CheckOptions, LinearizabilityResult};
+use crate::checker::CheckOptions;
+use crate::linearizable::{check_linearizable, LinearizabilityResult};
 use crate::model::Scalar;
+use history::{History, HistoryError};
 
 /// A model by name, as chosen with `--model`.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -72,11 +73,8 @@ impl ModelName {
     /// ties broken towards the simpler register. `None` if no model or several unrelated ones fit.
     pub fn infer(history: &History) -> Option<ModelName> {
         let fs: BTreeSet<&str> = history.ops.iter().filter(|o| o.is_client()).map(|o| o.f.as_str()).collect();
-        let fitting: Vec<ModelName> = ModelName::ALL
-            .iter()
-            .filter(|(_, _, known)| fs.iter().all(|f| known.contains(f)))
-            .map(|(_, m, _)| *m)
-            .collect();
+        let fitting: Vec<ModelName> =
+            ModelName::ALL.iter().filter(|(_, _, known)| fs.iter().all(|f| known.contains(f))).map(|(_, m, _)| *m).collect();
         match fitting.as_slice() {
             [one] => Some(*one),
             [ModelName::Register, ModelName::CasRegister, ..] => Some(ModelName::CasRegister),
@@ -86,12 +84,7 @@ impl ModelName {
 
     /// Checks `history` for linearizability against this model. `init` is the initial value
     /// of register-like models (nil, or 0 for the counter, when `None`).
-    pub fn check(
-        self,
-        init: Option<Scalar>,
-        history: &History,
-        options: &CheckOptions,
-    ) -> Result<LinearizabilityResult, HistoryError> {
+    pub fn check(self, init: Option<Scalar>, history: &History, options: &CheckOptions) -> Result<LinearizabilityResult, HistoryError> {
         let name = self.name();
         let init_scalar = init.clone().unwrap_or(Scalar::Nil);
         match self {

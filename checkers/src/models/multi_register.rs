@@ -7,8 +7,8 @@ use std::collections::BTreeMap;
 
 use serde_json::Value;
 
-use crate::history::Op;
 use crate::model::{Model, ModelError, Scalar};
+use history::Op;
 
 /// Several registers, all starting at `init`.
 #[derive(Clone, Debug)]
@@ -104,7 +104,15 @@ impl Model for MultiRegister {
         Value::Object(
             state
                 .iter()
-                .map(|(k, v)| (match k { Scalar::Str(s) => s.to_string(), other => format!("{other:?}") }, v.to_json()))
+                .map(|(k, v)| {
+                    (
+                        match k {
+                            Scalar::Str(s) => s.to_string(),
+                            other => format!("{other:?}"),
+                        },
+                        v.to_json(),
+                    )
+                })
                 .collect(),
         )
     }

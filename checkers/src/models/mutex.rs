@@ -2,8 +2,8 @@
 
 use serde_json::Value;
 
-use crate::history::Op;
 use crate::model::{Model, ModelError};
+use history::Op;
 
 /// One lock (split per `key` for several).
 #[derive(Clone, Debug, Default)]

@@ -3,8 +3,8 @@
 
 use serde_json::Value;
 
-use crate::history::Op;
 use crate::model::{result_value, Model, ModelError, Scalar};
+use history::Op;
 
 /// A single register. `cas` is accepted only by the cas-register.
 #[derive(Clone, Debug)]
@@ -46,9 +46,7 @@ impl Model for Register {
 
     fn parse(&self, invoke: &Op, completion: Option<&Op>) -> Result<RegisterOp, ModelError> {
         match invoke.f.as_str() {
-            "read" => Ok(RegisterOp::Read(
-                result_value(completion).map(|v| Scalar::from_json(v, "value", "a read's result")).transpose()?,
-            )),
+            "read" => Ok(RegisterOp::Read(result_value(completion).map(|v| Scalar::from_json(v, "value", "a read's result")).transpose()?)),
             "write" => Ok(RegisterOp::Write(Scalar::from_json(&invoke.value, "value", "a write's argument")?)),
             "cas" if self.with_cas => match &invoke.value {
                 Value::Array(pair) if pair.len() == 2 => Ok(RegisterOp::Cas(
@@ -57,10 +55,9 @@ impl Model for Register {
                 )),
                 other => Err(ModelError::new("value", format!("a cas needs [from, to], found {other}"))),
             },
-            "cas" => Err(ModelError::new(
-                "f",
-                "model `register` has no operation `cas`; the cas-register model has (--model cas-register)",
-            )),
+            "cas" => {
+                Err(ModelError::new("f", "model `register` has no operation `cas`; the cas-register model has (--model cas-register)"))
+            }
             f if self.with_cas => Err(ModelError::unknown_f("cas-register", f, &["read", "write", "cas"])),
             f => Err(ModelError::unknown_f("register", f, &["read", "write"])),
         }

@@ -4,8 +4,8 @@ use std::collections::BTreeSet;
 
 use serde_json::Value;
 
-use crate::history::Op;
 use crate::model::{result_value, Model, ModelError, Scalar};
+use history::Op;
 
 /// A set, initially empty.
 #[derive(Clone, Debug, Default)]

@@ -2,7 +2,7 @@
 //! op named; their correct twins come out valid.
 
 use checkers::models::ModelName::{self, *};
-use checkers::Validity::{Invalid, Valid};
+use history::Validity::{Invalid, Valid};
 
 use crate::support::{check, hist, verdict};
 
@@ -26,53 +26,89 @@ fn stale_read_after_a_completed_write() {
     assert_eq!(verdict(Register, table), Invalid);
     assert_eq!(failing_op(Register, table), ("read".into(), serde_json::json!(1)));
     // Had the read overlapped the second write, 1 would be fine.
-    assert_eq!(verdict(Register, "
+    assert_eq!(
+        verdict(
+            Register,
+            "
         0 invoke write 1
         0 ok     write 1
         0 invoke write 2
         1 invoke read  nil
         1 ok     read  1
-        0 ok     write 2"), Valid);
+        0 ok     write 2"
+        ),
+        Valid
+    );
 }
 
 #[test]
 fn lost_write() {
     // An acknowledged write that no later read sees, with nothing overwriting it.
-    assert_eq!(verdict(CasRegister, "
+    assert_eq!(
+        verdict(
+            CasRegister,
+            "
         0 invoke write 1
         0 ok     write 1
         1 invoke write 2
         1 ok     write 2
         2 invoke read  nil
-        2 ok     read  1"), Invalid);
+        2 ok     read  1"
+        ),
+        Invalid
+    );
 }
 
 #[test]
 fn indeterminate_write_may_or_may_not_happen() {
     // A timed-out write can explain a later read of its value…
-    assert_eq!(verdict(CasRegister, "
+    assert_eq!(
+        verdict(
+            CasRegister,
+            "
         0 invoke write 1
         0 info   write 1
         1 invoke read  nil
-        1 ok     read  1"), Valid);
+        1 ok     read  1"
+        ),
+        Valid
+    );
     // …or never happen at all…
-    assert_eq!(verdict(CasRegister, "
+    assert_eq!(
+        verdict(
+            CasRegister,
+            "
         0 invoke write 1
         0 info   write 1
         1 invoke read  nil
-        1 ok     read  nil"), Valid);
+        1 ok     read  nil"
+        ),
+        Valid
+    );
     // …but a failed write definitely did not happen.
-    assert_eq!(verdict(CasRegister, "
+    assert_eq!(
+        verdict(
+            CasRegister,
+            "
         0 invoke write 1
         0 fail   write 1
         1 invoke read  nil
-        1 ok     read  1"), Invalid);
+        1 ok     read  1"
+        ),
+        Invalid
+    );
     // And it cannot take effect before it was invoked.
-    assert_eq!(verdict(CasRegister, "
+    assert_eq!(
+        verdict(
+            CasRegister,
+            "
         1 invoke read  nil
         1 ok     read  1
         0 invoke write 1
-        0 info   write 1"), Invalid);
+        0 info   write 1"
+        ),
+        Invalid
+    );
 }
 
 #[test]
@@ -87,7 +123,10 @@ fn cas_on_a_value_no_longer_there() {
     assert_eq!(verdict(CasRegister, table), Invalid);
     assert_eq!(failing_op(CasRegister, table).0, "cas");
     // Concurrent with the write of 2, the cas could have gone first.
-    assert_eq!(verdict(CasRegister, "
+    assert_eq!(
+        verdict(
+            CasRegister,
+            "
         0 invoke write 1
         0 ok     write 1
         1 invoke write 2
@@ -95,7 +134,10 @@ fn cas_on_a_value_no_longer_there() {
         2 ok     cas   [1, 3]
         1 ok     write 2
         3 invoke read  nil
-        3 ok     read  2"), Valid);
+        3 ok     read  2"
+        ),
+        Valid
+    );
 }
 
 #[test]
@@ -115,92 +157,155 @@ fn two_holders_of_a_mutex() {
         1 invoke acquire nil
         1 ok     acquire nil";
     assert_eq!(verdict(Mutex, table), Invalid);
-    assert_eq!(verdict(Mutex, "
+    assert_eq!(
+        verdict(
+            Mutex,
+            "
         0 invoke acquire nil
         0 ok     acquire nil
         0 invoke release nil
         0 ok     release nil
         1 invoke acquire nil
-        1 ok     acquire nil"), Valid);
+        1 ok     acquire nil"
+        ),
+        Valid
+    );
 }
 
 #[test]
 fn counter_read_out_of_bounds() {
     // Only 1 + 2 was ever added; a read of 4 is impossible, and so is 1 after both adds.
-    assert_eq!(verdict(Counter, "
+    assert_eq!(
+        verdict(
+            Counter,
+            "
         0 invoke add  1
         0 ok     add  1
         1 invoke add  2
         2 invoke read nil
         2 ok     read 4
-        1 ok     add  2"), Invalid);
-    assert_eq!(verdict(Counter, "
+        1 ok     add  2"
+        ),
+        Invalid
+    );
+    assert_eq!(
+        verdict(
+            Counter,
+            "
         0 invoke add  1
         0 ok     add  1
         1 invoke add  2
         1 ok     add  2
         2 invoke read nil
-        2 ok     read 1"), Invalid);
-    assert_eq!(verdict(Counter, "
+        2 ok     read 1"
+        ),
+        Invalid
+    );
+    assert_eq!(
+        verdict(
+            Counter,
+            "
         0 invoke add  1
         0 ok     add  1
         1 invoke add  2
         2 invoke read nil
         2 ok     read 1
-        1 ok     add  2"), Valid);
+        1 ok     add  2"
+        ),
+        Valid
+    );
 }
 
 #[test]
 fn dequeue_of_a_never_enqueued_value() {
-    assert_eq!(verdict(Fifo, "
+    assert_eq!(
+        verdict(
+            Fifo,
+            "
         0 invoke enqueue 1
         0 ok     enqueue 1
         1 invoke dequeue nil
-        1 ok     dequeue 7"), Invalid);
+        1 ok     dequeue 7"
+        ),
+        Invalid
+    );
     // FIFO order: 1 went in before 2, so 2 cannot come out first.
-    assert_eq!(verdict(Fifo, "
+    assert_eq!(
+        verdict(
+            Fifo,
+            "
         0 invoke enqueue 1
         0 ok     enqueue 1
         0 invoke enqueue 2
         0 ok     enqueue 2
         1 invoke dequeue nil
-        1 ok     dequeue 2"), Invalid);
-    assert_eq!(verdict(Fifo, "
+        1 ok     dequeue 2"
+        ),
+        Invalid
+    );
+    assert_eq!(
+        verdict(
+            Fifo,
+            "
         0 invoke enqueue 1
         0 ok     enqueue 1
         1 invoke dequeue nil
         1 ok     dequeue 1
         1 invoke dequeue nil
-        1 ok     dequeue nil"), Valid);
+        1 ok     dequeue nil"
+        ),
+        Valid
+    );
 }
 
 #[test]
 fn set_read_missing_an_acknowledged_add() {
-    assert_eq!(verdict(Set, "
+    assert_eq!(
+        verdict(
+            Set,
+            "
         0 invoke add  1
         0 ok     add  1
         1 invoke read nil
-        1 ok     read []"), Invalid);
-    assert_eq!(verdict(Set, "
+        1 ok     read []"
+        ),
+        Invalid
+    );
+    assert_eq!(
+        verdict(
+            Set,
+            "
         0 invoke add  1
         1 invoke read nil
         1 ok     read []
         0 ok     add  1
         1 invoke read nil
-        1 ok     read [1]"), Valid);
+        1 ok     read [1]"
+        ),
+        Valid
+    );
 }
 
 #[test]
 fn kv_get_sees_appends_out_of_order() {
-    assert_eq!(verdict(Kv, r#"
+    assert_eq!(
+        verdict(
+            Kv,
+            r#"
         key=k 0 invoke append "a"
         key=k 0 ok     append "a"
         key=k 0 invoke append "b"
         key=k 0 ok     append "b"
         key=k 1 invoke get    nil
-        key=k 1 ok     get    "ba""#), Invalid);
+        key=k 1 ok     get    "ba""#
+        ),
+        Invalid
+    );
     // Keys are independent: "b" on another key does not count.
-    assert_eq!(verdict(Kv, r#"
+    assert_eq!(
+        verdict(
+            Kv,
+            r#"
         key=k 0 invoke append "a"
         key=k 0 ok     append "a"
         key=j 0 invoke append "b"
@@ -208,11 +313,17 @@ fn kv_get_sees_appends_out_of_order() {
         key=k 1 invoke get    nil
         key=k 1 ok     get    "a"
         key=j 1 invoke get    nil
-        key=j 1 ok     get    "b""#), Valid);
+        key=j 1 ok     get    "b""#
+        ),
+        Valid
+    );
     // A put replaces what was appended before it; an append concurrent with the put may land
     // after it.
     let put_then = |seen: &str| {
-        verdict(Kv, &format!(r#"
+        verdict(
+            Kv,
+            &format!(
+                r#"
             key=k 0 invoke append "a"
             key=k 0 ok     append "a"
             key=k 1 invoke put    "z"
@@ -220,7 +331,9 @@ fn kv_get_sees_appends_out_of_order() {
             key=k 0 ok     append "b"
             key=k 1 ok     put    "z"
             key=k 2 invoke get    nil
-            key=k 2 ok     get    "{seen}""#))
+            key=k 2 ok     get    "{seen}""#
+            ),
+        )
     };
     assert_eq!(put_then("zb"), Valid);
     assert_eq!(put_then("z"), Valid);
@@ -231,32 +344,44 @@ fn kv_get_sees_appends_out_of_order() {
 #[test]
 fn multi_register_txn_sees_a_torn_write() {
     // One txn wrote x and y together; a reader cannot see the new x with the old y.
-    assert_eq!(verdict(MultiRegister, r#"
+    assert_eq!(
+        verdict(
+            MultiRegister,
+            r#"
         0 invoke txn [["write", "x", 1], ["write", "y", 1]]
         0 ok     txn [["write", "x", 1], ["write", "y", 1]]
         1 invoke txn [["read", "x", null], ["read", "y", null]]
-        1 ok     txn [["read", "x", 1], ["read", "y", null]]"#), Invalid);
-    assert_eq!(verdict(MultiRegister, r#"
+        1 ok     txn [["read", "x", 1], ["read", "y", null]]"#
+        ),
+        Invalid
+    );
+    assert_eq!(
+        verdict(
+            MultiRegister,
+            r#"
         0 invoke txn [["write", "x", 1], ["write", "y", 1]]
         1 invoke txn [["read", "x", null], ["read", "y", null]]
         1 ok     txn [["read", "x", null], ["read", "y", null]]
-        0 ok     txn [["write", "x", 1], ["write", "y", 1]]"#), Valid);
+        0 ok     txn [["write", "x", 1], ["write", "y", 1]]"#
+        ),
+        Valid
+    );
 }
 
 #[test]
 fn an_op_the_model_does_not_know_is_an_error() {
-    let h = hist("
+    let h = hist(
+        "
         0 invoke write 1
         0 ok     write 1
         0 invoke cas   [1, 2]
-        0 ok     cas   [1, 2]");
+        0 ok     cas   [1, 2]",
+    );
     let options = checkers::CheckOptions::default();
     let e = Register.check(None, &h, &options).unwrap_err();
     assert_eq!((e.line, e.field.as_deref()), (Some(3), Some("f")), "the invoke's line: the fault is in its f");
     assert!(e.message.contains("cas-register"), "{e}");
-    let e = CasRegister
-        .check(None, &hist("0 invoke cas 3\n0 ok cas 3"), &options)
-        .unwrap_err();
+    let e = CasRegister.check(None, &hist("0 invoke cas 3\n0 ok cas 3"), &options).unwrap_err();
     assert!(e.to_string().contains("[from, to]"), "{e}");
 }
 

@@ -5,8 +5,8 @@
 
 use std::collections::{BTreeMap, HashSet};
 
-use checkers::history::{History, Key, Outcome};
 use checkers::model::Model;
+use history::{History, Key, Outcome};
 
 struct RefOp<O> {
     key: Option<Key>,
@@ -38,12 +38,15 @@ pub fn linearizable<M: Model>(model: &M, history: &History) -> bool {
     dfs(model, &ops, 0, &BTreeMap::new(), &mut seen)
 }
 
+/// A configuration already explored: the ops done (a bitset) and every key's state.
+type Visited<S> = (u64, Vec<(Option<Key>, S)>);
+
 fn dfs<M: Model>(
     model: &M,
     ops: &[RefOp<M::Op>],
     done: u64,
     states: &BTreeMap<Option<Key>, M::State>,
-    seen: &mut HashSet<(u64, Vec<(Option<Key>, M::State)>)>,
+    seen: &mut HashSet<Visited<M::State>>,
 ) -> bool {
     // Finished when every op with a known completion has happened.
     if ops.iter().enumerate().all(|(i, o)| o.ret.is_none() || done & (1 << i) != 0) {
@@ -58,10 +61,7 @@ fn dfs<M: Model>(
             continue;
         }
         // `o` may go next only if no pending op completed before `o` was invoked.
-        let blocked = ops
-            .iter()
-            .enumerate()
-            .any(|(j, q)| done & (1 << j) == 0 && q.ret.is_some_and(|r| r < o.call));
+        let blocked = ops.iter().enumerate().any(|(j, q)| done & (1 << j) == 0 && q.ret.is_some_and(|r| r < o.call));
         if blocked {
             continue;
         }

@@ -4,9 +4,10 @@
 
 use std::path::PathBuf;
 
-use checkers::import::{read_history, Format};
 use checkers::models::ModelName;
-use checkers::{CheckOptions, Validity};
+use checkers::CheckOptions;
+use history::import::{read_history, Format};
+use history::Validity;
 
 fn data_dir() -> Option<PathBuf> {
     let dir = match std::env::var_os("FAULTLINE_DATA") {

@@ -3,12 +3,13 @@
 //! failed op turned ok, an indeterminate op turned ok). Every `invalid` also comes with a
 //! witness that is checked on its own: its prefix is a real linearization.
 
-use checkers::history::{History, OpType, Outcome};
-use checkers::linearizable::{check_linearizable, CheckOptions, Failure};
+use checkers::linearizable::{check_linearizable, Failure};
 use checkers::model::{Model, Scalar};
 use checkers::models::{Counter, Fifo, Kv, MultiRegister, Mutex, Register, Set};
 use checkers::synth::{generate, Rng, Spec, Workload};
-use checkers::Validity;
+use checkers::CheckOptions;
+use history::Validity;
+use history::{History, OpType, Outcome};
 use serde_json::{json, Value};
 
 use crate::brute_force;
@@ -75,7 +76,13 @@ fn new_result(f: &str, old: &Value, workload: Workload, rng: &mut Rng) -> Value 
             Value::Array(items)
         }
         (Workload::Counter, "read") => json!(old.as_i64().unwrap_or(0) + if rng.below(2) == 0 { 1 } else { -1 }),
-        (Workload::Fifo, "dequeue") => if rng.below(3) == 0 { Value::Null } else { json!(rng.below(12)) },
+        (Workload::Fifo, "dequeue") => {
+            if rng.below(3) == 0 {
+                Value::Null
+            } else {
+                json!(rng.below(12))
+            }
+        }
         (Workload::MultiRegister, "txn") => {
             let mut txn = old.clone();
             if let Some(steps) = txn.as_array_mut() {
@@ -85,7 +92,13 @@ fn new_result(f: &str, old: &Value, workload: Workload, rng: &mut Rng) -> Value 
             }
             txn
         }
-        (_, "read") => if v == 0 { Value::Null } else { json!(v) },
+        (_, "read") => {
+            if v == 0 {
+                Value::Null
+            } else {
+                json!(v)
+            }
+        }
         _ => old.clone(),
     }
 }
@@ -94,10 +107,9 @@ fn new_result(f: &str, old: &Value, workload: Workload, rng: &mut Rng) -> Value 
 /// respects real time, ends in the reported state, and leaves the failing op out.
 fn check_witness<M: Model>(model: &M, h: &History, failure: &Failure) {
     let pairs = h.pair().unwrap();
-    let find = |invoke_index: u64| {
-        pairs.iter().find(|p| h.ops[p.invoke].index == invoke_index).copied().expect("witness op is in the history")
-    };
-    let model_op = |p: &checkers::history::PairedOp| {
+    let find =
+        |invoke_index: u64| pairs.iter().find(|p| h.ops[p.invoke].index == invoke_index).copied().expect("witness op is in the history");
+    let model_op = |p: &history::PairedOp| {
         let completion = if p.outcome == Outcome::Ok { p.completion.map(|c| &h.ops[c]) } else { None };
         model.parse(&h.ops[p.invoke], completion).unwrap()
     };

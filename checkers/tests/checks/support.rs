@@ -1,9 +1,10 @@
 //! Histories written as tables in tests: `process type f value`, one op per line, `value` as
 //! JSON (or `nil`), an optional `key=K` first.
 
-use checkers::history::{History, Key, Op, OpType, Process};
 use checkers::models::ModelName;
-use checkers::{CheckOptions, LinearizabilityResult, Validity};
+use checkers::{CheckOptions, LinearizabilityResult};
+use history::Validity;
+use history::{History, Key, Op, OpType, Process};
 
 /// Parses a table such as
 /// ```text
@@ -33,17 +34,7 @@ pub fn hist(table: &str) -> History {
         let (f, value) = rest.split_once(char::is_whitespace).unwrap_or((rest, "nil"));
         let value = value.trim();
         let value = if value == "nil" { serde_json::Value::Null } else { serde_json::from_str(value).unwrap() };
-        ops.push(Op {
-            index: 0,
-            kind,
-            process: Process::Client(process),
-            f: f.to_string(),
-            key,
-            value,
-            time: 0,
-            node: None,
-            error: None,
-        });
+        ops.push(Op { index: 0, kind, process: Process::Client(process), f: f.to_string(), key, value, time: 0, node: None, error: None });
     }
     History::from_ops("table", ops)
 }

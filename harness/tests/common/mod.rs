@@ -1,9 +1,15 @@
 //! Helpers shared by the harness's integration tests: who may run them, scratch stores, output.
 
-#![allow(dead_code)]
+#![allow(dead_code, unused_imports)]
 
 use std::path::PathBuf;
 use std::process::{Command, Output};
+
+use checkers::availability::WindowAvailability;
+pub use harness::config::TestConfig;
+use history::faults::{FaultStarted, FaultStopped};
+pub use history::{Op, OpType, Process};
+use results::{read_record, RunRecord, TestRecord};
 
 /// Whether this process runs as root.
 pub fn is_root() -> bool {
@@ -45,22 +51,47 @@ impl Store {
         self.0.to_str().unwrap_or_default()
     }
 
-    /// A JSON file of the newest run.
-    pub fn json(&self, file: &str) -> serde_json::Value {
-        let text = std::fs::read_to_string(self.0.join("latest").join(file)).unwrap_or_else(|e| panic!("{file}: {e}"));
-        serde_json::from_str(&text).unwrap()
+    /// The newest run's test.json.
+    pub fn test(&self) -> TestRecord<TestConfig> {
+        read_record(&self.0.join("latest/test.json")).unwrap_or_else(|e| panic!("{e}"))
+    }
+
+    /// The newest run's results.json.
+    pub fn results(&self) -> RunRecord {
+        read_record(&self.0.join("latest/results.json")).unwrap_or_else(|e| panic!("{e}"))
     }
 
     /// The newest run's id.
     pub fn run_id(&self) -> String {
-        self.json("test.json")["run_id"].as_str().unwrap().to_string()
+        self.test().run_id
     }
 
-    /// The newest run's history so far (the file is flushed every second).
-    pub fn history(&self) -> Vec<serde_json::Value> {
+    /// The newest run's history so far (the file is flushed every second; a line being
+    /// written is left out).
+    pub fn history(&self) -> Vec<Op> {
         let text = std::fs::read_to_string(self.0.join("latest/history.jsonl")).unwrap_or_default();
         text.lines().filter_map(|l| serde_json::from_str(l).ok()).collect()
     }
+}
+
+/// The fault windows of a run's results, from its availability checker.
+pub fn windows(results: &RunRecord) -> Vec<WindowAvailability> {
+    results.checks.availability().map(|a| a.windows.clone()).unwrap_or_default()
+}
+
+/// The value of a `start-` op.
+pub fn started(op: &Op) -> FaultStarted {
+    serde_json::from_value(op.value.clone()).unwrap_or_else(|e| panic!("{e}: {:?}", op.value))
+}
+
+/// The value of a `stop-` op.
+pub fn stopped(op: &Op) -> FaultStopped {
+    serde_json::from_value(op.value.clone()).unwrap_or_else(|e| panic!("{e}: {:?}", op.value))
+}
+
+/// The nemesis ops of a history.
+pub fn nemesis_ops(history: &[Op]) -> Vec<&Op> {
+    history.iter().filter(|o| o.process == Process::Nemesis).collect()
 }
 
 impl Drop for Store {

@@ -1,4 +1,0 @@
-//! The systems faultline can test.
-
-pub mod bundled;
-pub mod etcd;

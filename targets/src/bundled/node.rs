@@ -1,0 +1,330 @@
+//! The node: an HTTP server that is both a CASPaxos acceptor and a proposer for clients.
+
+use std::collections::HashMap;
+use std::convert::Infallible;
+use std::net::SocketAddr;
+use std::path::PathBuf;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, SystemTime, UNIX_EPOCH};
+
+use http_body_util::{BodyExt, Full};
+use hyper::body::{Bytes, Incoming};
+use hyper::{Request, Response, StatusCode};
+use serde_json::{json, Value};
+
+use super::storage::{Ballot, Storage};
+
+/// The switchable bugs (see the module docs of [`crate::bundled`]).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, serde::Serialize, serde::Deserialize, clap::ValueEnum)]
+#[serde(rename_all = "kebab-case")]
+pub enum Bug {
+    /// Answers reads from the local acceptor, without a quorum round (exposed by partitions).
+    StaleRead,
+    /// Acknowledges before its state is on disk, written once a second (exposed by kills).
+    LazyFsync,
+    /// A "majority" one node too small: both sides of a partition make progress.
+    SmallQuorum,
+    /// Answers reads of a key it wrote from memory for a lease measured on its own clock
+    /// (exposed by clock faults that jump its clock back).
+    LeaseRead,
+}
+
+impl Bug {
+    /// The name `--bug` takes.
+    pub fn name(self) -> &'static str {
+        match self {
+            Bug::StaleRead => "stale-read",
+            Bug::LazyFsync => "lazy-fsync",
+            Bug::SmallQuorum => "small-quorum",
+            Bug::LeaseRead => "lease-read",
+        }
+    }
+}
+
+/// How to run a node.
+#[derive(Clone, Debug)]
+pub struct NodeArgs {
+    /// This node's name; must be among `peers`.
+    pub name: String,
+    /// Where to listen.
+    pub listen: SocketAddr,
+    /// Every node (this one included): name and address.
+    pub peers: Vec<(String, SocketAddr)>,
+    /// Where the acceptor's state lives.
+    pub data_dir: PathBuf,
+    /// Bugs switched on.
+    pub bugs: Vec<Bug>,
+}
+
+/// How long a lease lasts (`lease-read` bug).
+const LEASE_MS: u64 = 1500;
+/// How long a proposer waits for one peer.
+const PEER_TIMEOUT: Duration = Duration::from_millis(300);
+
+struct Node {
+    id: u32,
+    peers: Vec<SocketAddr>,
+    quorum: usize,
+    bugs: Vec<Bug>,
+    storage: Mutex<Storage>,
+    highest_round: AtomicU64,
+    http: reqwest::Client,
+    /// `lease-read` bug: keys this node holds a lease on, until when (ms on its own clock), and
+    /// the value it wrote (what a lease holder serves, trusting that nobody else can write).
+    leases: Mutex<HashMap<String, (u64, Value)>>,
+}
+
+/// Wall-clock milliseconds: deliberately the (skewable) system clock, for the lease bug.
+fn now_ms() -> u64 {
+    SystemTime::now().duration_since(UNIX_EPOCH).map(|d| d.as_millis() as u64).unwrap_or(0)
+}
+
+/// Runs a node until the process is killed.
+pub fn run(args: NodeArgs) -> anyhow::Result<()> {
+    let id =
+        args.peers.iter().position(|(n, _)| *n == args.name).ok_or_else(|| anyhow::anyhow!("--name {} is not among --peers", args.name))?
+            as u32
+            + 1;
+    let n = args.peers.len();
+    let majority = n / 2 + 1;
+    let quorum = if args.bugs.contains(&Bug::SmallQuorum) { (majority - 1).max(1) } else { majority };
+    let storage = Storage::open(&args.data_dir, args.bugs.contains(&Bug::LazyFsync))?;
+    let node = Arc::new(Node {
+        id,
+        peers: args.peers.iter().map(|(_, a)| *a).collect(),
+        quorum,
+        bugs: args.bugs.clone(),
+        storage: Mutex::new(storage),
+        highest_round: AtomicU64::new(0),
+        http: reqwest::Client::builder().timeout(PEER_TIMEOUT).no_proxy().pool_max_idle_per_host(8).build()?,
+        leases: Mutex::new(HashMap::new()),
+    });
+    eprintln!("faultline-kv {}: node {id} of {n}, quorum {quorum}, bugs {:?}, listening on {}", args.name, args.bugs, args.listen);
+    let runtime = tokio::runtime::Builder::new_multi_thread().worker_threads(2).enable_all().build()?;
+    runtime.block_on(async move {
+        if node.bugs.contains(&Bug::LazyFsync) {
+            let lazy = node.clone();
+            tokio::spawn(async move {
+                loop {
+                    tokio::time::sleep(Duration::from_secs(1)).await;
+                    if let Err(e) = lazy.storage.lock().unwrap_or_else(|p| p.into_inner()).flush() {
+                        eprintln!("flush: {e}");
+                    }
+                }
+            });
+        }
+        let listener = tokio::net::TcpListener::bind(args.listen).await?;
+        loop {
+            let (stream, _) = listener.accept().await?;
+            let node = node.clone();
+            tokio::spawn(async move {
+                let service = hyper::service::service_fn(move |req| handle(node.clone(), req));
+                let _ = hyper::server::conn::http1::Builder::new().serve_connection(hyper_util::rt::TokioIo::new(stream), service).await;
+            });
+        }
+    })
+}
+
+fn reply(status: StatusCode, body: Value) -> Result<Response<Full<Bytes>>, Infallible> {
+    let mut r = Response::new(Full::new(Bytes::from(body.to_string())));
+    *r.status_mut() = status;
+    r.headers_mut().insert(hyper::header::CONTENT_TYPE, hyper::header::HeaderValue::from_static("application/json"));
+    Ok(r)
+}
+
+async fn handle(node: Arc<Node>, req: Request<Incoming>) -> Result<Response<Full<Bytes>>, Infallible> {
+    let path = req.uri().path().to_string();
+    let body = match req.into_body().collect().await {
+        Ok(b) => b.to_bytes(),
+        Err(e) => return reply(StatusCode::BAD_REQUEST, json!({ "error": e.to_string() })),
+    };
+    let msg: Value = serde_json::from_slice(&body).unwrap_or(Value::Null);
+    let key = msg["key"].as_str().map(str::to_string).or_else(|| msg["key"].as_i64().map(|k| k.to_string()));
+    match (path.as_str(), key) {
+        ("/status", _) => reply(StatusCode::OK, json!({ "node": node.id, "quorum": node.quorum })),
+        ("/paxos/prepare", Some(key)) => {
+            let ballot: Ballot = serde_json::from_value(msg["ballot"].clone()).unwrap_or_default();
+            reply(StatusCode::OK, node.on_prepare(&key, ballot))
+        }
+        ("/paxos/accept", Some(key)) => {
+            let ballot: Ballot = serde_json::from_value(msg["ballot"].clone()).unwrap_or_default();
+            reply(StatusCode::OK, node.on_accept(&key, ballot, msg["value"].clone(), msg["lease"].as_bool() == Some(true)))
+        }
+        ("/kv/read", Some(key)) => node.client_op(&key, Change::Read).await,
+        ("/kv/write", Some(key)) => node.client_op(&key, Change::Write(msg["value"].clone())).await,
+        ("/kv/cas", Some(key)) => node.client_op(&key, Change::Cas(msg["from"].clone(), msg["to"].clone())).await,
+        (_, None) if path.starts_with("/kv/") || path.starts_with("/paxos/") => {
+            reply(StatusCode::BAD_REQUEST, json!({ "error": "missing key" }))
+        }
+        _ => reply(StatusCode::NOT_FOUND, json!({ "error": format!("no route {path}") })),
+    }
+}
+
+enum Change {
+    Read,
+    Write(Value),
+    Cas(Value, Value),
+}
+
+enum RoundError {
+    /// Certainly not applied (no accept was sent).
+    NotApplied(String),
+    /// Maybe applied (accepts went out, not enough came back).
+    Indeterminate(String),
+}
+
+impl Node {
+    fn storage(&self) -> std::sync::MutexGuard<'_, Storage> {
+        self.storage.lock().unwrap_or_else(|p| p.into_inner())
+    }
+
+    fn on_prepare(&self, key: &str, ballot: Ballot) -> Value {
+        let mut storage = self.storage();
+        let mut slot = storage.get(key);
+        self.highest_round.fetch_max(ballot.round, Ordering::Relaxed);
+        if let Some((holder, until)) = slot.lease {
+            if holder != ballot.node && now_ms() < until {
+                return json!({ "ok": false, "promised": slot.promised, "lease": true });
+            }
+        }
+        if ballot <= slot.promised {
+            return json!({ "ok": false, "promised": slot.promised });
+        }
+        slot.promised = ballot;
+        if let Err(e) = storage.put(key, slot.clone()) {
+            return json!({ "ok": false, "error": e.to_string() });
+        }
+        json!({ "ok": true, "accepted": slot.accepted, "value": slot.value })
+    }
+
+    fn on_accept(&self, key: &str, ballot: Ballot, value: Value, lease: bool) -> Value {
+        let mut storage = self.storage();
+        let mut slot = storage.get(key);
+        if ballot < slot.promised {
+            return json!({ "ok": false, "promised": slot.promised });
+        }
+        slot.promised = ballot;
+        slot.accepted = ballot;
+        slot.value = value;
+        // A lease is granted for a fixed term: writes by the holder during its term do not
+        // extend it, so keys change hands between nodes (as leases do in real systems).
+        slot.lease = match slot.lease {
+            Some((holder, until)) if lease && holder == ballot.node && now_ms() < until => Some((holder, until)),
+            _ => lease.then(|| (ballot.node, now_ms() + LEASE_MS)),
+        };
+        match storage.put(key, slot) {
+            Ok(()) => json!({ "ok": true }),
+            Err(e) => json!({ "ok": false, "error": e.to_string() }),
+        }
+    }
+
+    async fn client_op(&self, key: &str, change: Change) -> Result<Response<Full<Bytes>>, Infallible> {
+        if matches!(change, Change::Read) {
+            if let Some(value) = self.local_read(key) {
+                return reply(StatusCode::OK, json!({ "ok": true, "value": value }));
+            }
+        }
+        match self.round(key, &change).await {
+            Ok((true, value)) => reply(StatusCode::OK, json!({ "ok": true, "value": value })),
+            Ok((false, value)) => reply(StatusCode::OK, json!({ "ok": false, "value": value })),
+            Err(RoundError::NotApplied(e)) => reply(StatusCode::SERVICE_UNAVAILABLE, json!({ "error": e, "applied": false })),
+            Err(RoundError::Indeterminate(e)) => reply(StatusCode::INTERNAL_SERVER_ERROR, json!({ "error": e, "applied": null })),
+        }
+    }
+
+    /// The bugs' shortcuts: a read answered without a quorum round.
+    fn local_read(&self, key: &str) -> Option<Value> {
+        if self.bugs.contains(&Bug::StaleRead) {
+            return Some(self.storage().get(key).value);
+        }
+        if self.bugs.contains(&Bug::LeaseRead) {
+            let leases = self.leases.lock().unwrap_or_else(|p| p.into_inner());
+            if let Some((until, value)) = leases.get(key) {
+                if now_ms() < *until {
+                    return Some(value.clone());
+                }
+            }
+        }
+        None
+    }
+
+    /// One CASPaxos round: (compare succeeded, value after the round).
+    async fn round(&self, key: &str, change: &Change) -> Result<(bool, Value), RoundError> {
+        let lease = self.bugs.contains(&Bug::LeaseRead) && !matches!(change, Change::Read);
+        for attempt in 0..6u64 {
+            let ballot = Ballot { round: self.highest_round.fetch_add(1, Ordering::Relaxed) + 1, node: self.id };
+            let replies = self.broadcast("/paxos/prepare", json!({ "key": key, "ballot": ballot }), self.quorum).await;
+            let promises: Vec<&Value> = replies.iter().flatten().filter(|r| r["ok"] == true).collect();
+            for r in replies.iter().flatten() {
+                if let Some(round) = r["promised"]["round"].as_u64() {
+                    self.highest_round.fetch_max(round, Ordering::Relaxed);
+                }
+            }
+            if promises.len() < self.quorum {
+                // Nothing was accepted under this ballot: safe to try again with a higher one.
+                tokio::time::sleep(Duration::from_millis(5 + (u64::from(self.id) * 7 + attempt * 13) % 30)).await;
+                continue;
+            }
+            let current = promises
+                .iter()
+                .max_by_key(|p| serde_json::from_value::<Ballot>(p["accepted"].clone()).unwrap_or_default())
+                .map(|p| p["value"].clone())
+                .unwrap_or(Value::Null);
+            let (applied, next) = match change {
+                Change::Read => (true, current.clone()),
+                Change::Write(v) => (true, v.clone()),
+                Change::Cas(from, to) if *from == current => (true, to.clone()),
+                Change::Cas(..) => (false, current.clone()),
+            };
+            let lease_start = now_ms();
+            let acks =
+                self.broadcast("/paxos/accept", json!({ "key": key, "ballot": ballot, "value": next, "lease": lease }), self.quorum).await;
+            let accepted = acks.iter().flatten().filter(|r| r["ok"] == true).count();
+            if accepted >= self.quorum {
+                if lease && applied {
+                    let mut leases = self.leases.lock().unwrap_or_else(|p| p.into_inner());
+                    // Same fixed term as the acceptors; the cached value follows every write.
+                    let until = match leases.get(key) {
+                        Some((until, _)) if now_ms() < *until => *until,
+                        _ => lease_start + LEASE_MS,
+                    };
+                    leases.insert(key.to_string(), (until, next.clone()));
+                }
+                return Ok((applied, next));
+            }
+            // Some acceptors may hold the new value: it may yet be chosen. Do not retry (a retry
+            // could apply a cas twice, or report it failed after it took effect).
+            return Err(RoundError::Indeterminate(format!("accepted by {accepted} of {} needed", self.quorum)));
+        }
+        Err(RoundError::NotApplied("no quorum of promises (contention or partition)".into()))
+    }
+
+    /// Sends `body` to every node; returns once `enough` answered ok or all answered (each within
+    /// the peer timeout). `None` for a node that did not answer.
+    async fn broadcast(&self, path: &str, body: Value, enough: usize) -> Vec<Option<Value>> {
+        let mut set = tokio::task::JoinSet::new();
+        for (i, peer) in self.peers.iter().enumerate() {
+            let request = self.http.post(format!("http://{peer}{path}")).json(&body);
+            set.spawn(async move {
+                let answer = match request.send().await {
+                    Ok(r) => r.json::<Value>().await.ok(),
+                    Err(_) => None,
+                };
+                (i, answer)
+            });
+        }
+        let mut out = vec![None; self.peers.len()];
+        let mut ok = 0;
+        while let Some(joined) = set.join_next().await {
+            if let Ok((i, answer)) = joined {
+                ok += usize::from(answer.as_ref().is_some_and(|a| a["ok"] == true));
+                out[i] = answer;
+                if ok >= enough {
+                    break;
+                }
+            }
+        }
+        out
+    }
+}

@@ -1,0 +1,26 @@
+//! The [`Workload`] trait (Jepsen's workload maps): what the clients do, what they do once the
+//! faults are healed, and how the history is checked, as one value.
+
+use checkers::Checker;
+use history::Key;
+
+use crate::generator::BoxGen;
+
+/// A workload. A new one is one file with an implementation of this trait, and one variant in
+/// [`crate::WorkloadKind`].
+pub trait Workload: Send + Sync {
+    /// The operations (`f`s) its clients perform: a target must support every one.
+    fn operations(&self) -> &'static [&'static str];
+
+    /// The main phase: the operations, unpaced and without end (the runner paces them at
+    /// `--rate` and stops at `--time-limit`). Every random choice comes from the generator's
+    /// seeded [`history::Rng`], so a seed gives one sequence of operations.
+    fn generator(&self) -> BoxGen;
+
+    /// After every fault is healed: the operations that let the checkers see the end state
+    /// (Jepsen's final generator), given the keys the main phase used, in first-use order.
+    fn final_generator(&self, keys: &[Key]) -> Option<BoxGen>;
+
+    /// The checkers of its history (the runner adds availability).
+    fn checkers(&self) -> Vec<Box<dyn Checker>>;
+}
