@@ -143,3 +143,33 @@ fn unknown_bugs_are_refused() {
     assert_eq!(o.status.code(), Some(254), "{}", text(&o));
     assert!(text(&o).contains("stale-read, lazy-fsync, small-quorum, lease-read"), "{}", text(&o));
 }
+
+/// The `restart` fault and the `rw-register` workload, each added through its seam as one
+/// file and a registry entry, work end to end: every restart window names the nodes it
+/// crashed and restarted, none failed, and the correct node stays linearizable under them.
+#[test]
+fn restarts_under_the_rw_register_workload_are_survived() {
+    if !common::can_run(&["ip", "iptables"]) {
+        return;
+    }
+    let _serial = SERIAL.lock().unwrap_or_else(|p| p.into_inner());
+    let args: Vec<&str> =
+        "--workload rw-register --nemesis restart --kill-targets majority --nemesis-interval 2 --time-limit 12".split(' ').collect();
+    let (code, results, out, _) = run("restart", &args);
+    assert_eq!(code, Some(0), "{out}");
+    let windows = windows(&results);
+    assert!(windows.len() >= 2, "{windows:?}");
+    for w in &windows {
+        assert_eq!(w.window.fault, "restart");
+        let started: history::faults::FaultStarted = serde_json::from_value(w.window.detail.clone()).unwrap();
+        assert_eq!(started.nodes.len(), 3, "a majority of 5: {started:?}");
+        assert_eq!(started.error, None, "every node came back: {started:?}");
+    }
+    let lin = results.checks.linearizable().expect("checked");
+    assert_eq!(lin.model, "register", "rw-register is checked with the register model");
+    assert!(results.ops.ok > 300, "{:?}", results.ops);
+    // Its history has reads and writes only.
+    let stats = results.checks.parts().into_iter().find(|(n, _)| *n == "stats").map(|(_, r)| r.detail.clone());
+    let Some(checkers::CheckDetail::Stats(stats)) = stats else { panic!("a stats result") };
+    assert_eq!(stats.by_f.keys().cloned().collect::<Vec<_>>(), vec!["read".to_string(), "write".to_string()]);
+}
