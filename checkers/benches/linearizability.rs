@@ -128,7 +128,7 @@ fn main() {
             let (time, peak, verdicts) = measure(5, || {
                 files
                     .iter()
-                    .map(|f| ModelName::CasRegister.check(None, &read(f, Format::PorcupineEtcd), &all_keys).unwrap().valid)
+                    .map(|f| ModelName::CasRegister.check(&Default::default(), &read(f, Format::PorcupineEtcd), &all_keys).unwrap().valid)
                     .collect::<Vec<_>>()
             });
             let valid = verdicts.iter().filter(|v| **v == history::Validity::Valid).count();
@@ -139,10 +139,10 @@ fn main() {
                 &format!("{valid} valid, {} invalid", verdicts.len() - valid),
             );
             let h = read(&dir.join("etcd/etcd_002.log"), Format::PorcupineEtcd);
-            let (time, peak, r) = measure(5, || ModelName::CasRegister.check(None, &h, &all_keys).unwrap());
+            let (time, peak, r) = measure(5, || ModelName::CasRegister.check(&Default::default(), &h, &all_keys).unwrap());
             report("porcupine etcd_002 (19 info ops open to the end)", time, peak, &summary(&r));
             let h = read(&dir.join("etcd/etcd_007.log"), Format::PorcupineEtcd);
-            let (time, peak, r) = measure(5, || ModelName::CasRegister.check(None, &h, &all_keys).unwrap());
+            let (time, peak, r) = measure(5, || ModelName::CasRegister.check(&Default::default(), &h, &all_keys).unwrap());
             report("porcupine etcd_007", time, peak, &summary(&r));
         }
         for (file, options, label) in [
@@ -155,7 +155,8 @@ fn main() {
                 continue;
             }
             let path = dir.join("kv").join(file);
-            let (time, peak, r) = measure(5, || ModelName::Kv.check(None, &read(&path, Format::PorcupineKv), options).unwrap());
+            let (time, peak, r) =
+                measure(5, || ModelName::Kv.check(&Default::default(), &read(&path, Format::PorcupineKv), options).unwrap());
             report(&format!("{name}, read + check"), time, peak, &summary(&r));
         }
     } else {
@@ -176,7 +177,7 @@ fn main() {
         let before = heap_now();
         let history = generate(&spec);
         let resident = heap_now() - before;
-        let (time, peak, r) = measure(3, || ModelName::Kv.check(None, &history, &all_keys).unwrap());
+        let (time, peak, r) = measure(3, || ModelName::Kv.check(&Default::default(), &history, &all_keys).unwrap());
         report("synthetic kv: 1M ops, 1000 keys, 20 clients, 1% info", time, peak, &summary(&r));
         println!("  (the history itself, in memory before the check: {:.1} MiB)", mib(resident));
         // Reading it from JSONL is measured through the command line instead (README): this
@@ -196,28 +197,28 @@ fn main() {
         };
         let history = generate(&spec);
         let limited = CheckOptions { timeout: Some(Duration::from_secs(30)), max_memory: 2 << 30, ..CheckOptions::default() };
-        let (time, peak, r) = measure(1, || ModelName::CasRegister.check(None, &history, &limited).unwrap());
+        let (time, peak, r) = measure(1, || ModelName::CasRegister.check(&Default::default(), &history, &limited).unwrap());
         report("synthetic cas-register: 100k ops, 1 key, 10 clients, 1% info", time, peak, &summary(&r));
         drop(history);
         let clean = Spec { info_rate: 0.0, ..spec };
         let history = generate(&clean);
-        let (time, peak, r) = measure(1, || ModelName::CasRegister.check(None, &history, &limited).unwrap());
+        let (time, peak, r) = measure(1, || ModelName::CasRegister.check(&Default::default(), &history, &limited).unwrap());
         report("synthetic cas-register: 100k ops, 1 key, 10 clients, no info", time, peak, &summary(&r));
         // Partition-shaped: many writes time out and land (or not) long after their invoke.
         for seed in 1..=3 {
             let partitioned = Spec { ops: 3000, clients: 30, info_rate: 0.2, info_lag: 50_000, seed, ..spec };
             let history = generate(&partitioned);
-            let (time, peak, r) = measure(3, || ModelName::CasRegister.check(None, &history, &limited).unwrap());
+            let (time, peak, r) = measure(3, || ModelName::CasRegister.check(&Default::default(), &history, &limited).unwrap());
             report(&format!("synthetic cas-register: 3k ops, 30 clients, 20% info landing late, seed {seed}"), time, peak, &summary(&r));
         }
         // A hard one: 20 clients and 10% of ops indeterminate, all open to the end.
         let hard = Spec { clients: 20, info_rate: 0.10, ..spec };
         drop(history);
         let history = generate(&hard);
-        let (time, peak, r) = measure(1, || ModelName::CasRegister.check(None, &history, &limited).unwrap());
+        let (time, peak, r) = measure(1, || ModelName::CasRegister.check(&Default::default(), &history, &limited).unwrap());
         report("synthetic cas-register: 100k ops, 20 clients, 10% info, 30 s", time, peak, &summary(&r));
         let tight = CheckOptions { max_memory: 256 << 20, ..limited };
-        let (time, peak, r) = measure(1, || ModelName::CasRegister.check(None, &history, &tight).unwrap());
+        let (time, peak, r) = measure(1, || ModelName::CasRegister.check(&Default::default(), &history, &tight).unwrap());
         report("  same with a 256 MiB budget", time, peak, &summary(&r));
     }
 }

@@ -16,7 +16,7 @@
 //! {"type":"ok","process":1,"f":"read","value":2}
 //! "#;
 //! let history = import::read_history("h.jsonl", text, import::Format::Jsonl).unwrap();
-//! let checker = Linearizable { model: ModelName::CasRegister, init: None };
+//! let checker = Linearizable::new(ModelName::CasRegister);
 //! let result = checker.check(&history, &CheckOptions::default()).unwrap();
 //! assert_eq!(result.valid, Validity::Invalid); // read 2, but only 1 was ever written
 //! ```

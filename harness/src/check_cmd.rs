@@ -5,7 +5,7 @@ use std::time::Duration;
 
 use anyhow::Context;
 use checkers::model::Scalar;
-use checkers::models::ModelName;
+use checkers::models::{ModelName, ModelOptions, NilRead};
 use checkers::{CheckDetail, CheckOptions, CheckResult, LinearizabilityResult};
 use history::import::{self, Format};
 use history::Validity;
@@ -47,6 +47,28 @@ pub struct CheckArgs {
     /// Also write a self-contained HTML report of the history and the verdict to this file.
     #[arg(long, value_name = "FILE")]
     pub report: Option<PathBuf>,
+    /// Drop an incomplete last line (no newline, not an op: a writer that crashed mid-line)
+    /// with a warning, instead of refusing the file. Damage anywhere else stays an error.
+    #[arg(long)]
+    pub allow_torn_tail: bool,
+    /// What an `ok` read of nil means for register-like models: `unknown` (it constrains
+    /// nothing, as in Knossos) or `value` (the register held nil). Default: `unknown` for EDN
+    /// (Jepsen) histories, `value` for the others.
+    #[arg(long, value_name = "unknown|value", value_parser = parse_nil_read)]
+    pub nil_read: Option<NilRead>,
+    /// Jepsen's independent keys: values are `[key value]` pairs, checked per key. `auto`
+    /// (the default) unpacks them when every invoke's value is such a pair and some inner
+    /// value is nil or a list (a read, a cas).
+    #[arg(long, value_name = "auto|yes|no", default_value = "auto", value_parser = ["auto", "yes", "no"])]
+    pub independent: String,
+}
+
+fn parse_nil_read(s: &str) -> Result<NilRead, String> {
+    match s {
+        "unknown" => Ok(NilRead::Unknown),
+        "value" => Ok(NilRead::Value),
+        other => Err(format!("`{other}`: unknown or value")),
+    }
 }
 
 /// Seconds: a positive, finite number, at most a year.
@@ -85,13 +107,85 @@ fn default_memory_budget() -> usize {
     }
 }
 
+/// A history in memory takes about this many times its text (the 1M-op kv history: 229 MiB
+/// of JSONL, 550 MiB of ops), plus the text while it is parsed.
+const MEMORY_PER_TEXT_BYTE: usize = 3;
+/// No line of a history is longer than this (a line is one op).
+const MAX_LINE: usize = 64 << 20;
+
+/// Why the input could not be read.
+enum ReadError {
+    /// A bad file: exit 254.
+    Bad(anyhow::Error),
+    /// Past the memory budget: no verdict.
+    Budget(String),
+}
+
+/// Reads the whole input, refusing a line longer than [`MAX_LINE`] and stopping once the text
+/// could not fit the memory budget (so `/dev/zero` ends at once).
+fn read_input(mut input: impl std::io::Read, name: &str, max_memory: usize) -> Result<String, ReadError> {
+    let max_text = max_memory / MEMORY_PER_TEXT_BYTE;
+    let mut bytes = Vec::new();
+    let mut chunk = vec![0u8; 1 << 20];
+    let (mut line_start, mut lines) = (0usize, 1u64);
+    loop {
+        let n = match input.read(&mut chunk) {
+            Ok(0) => break,
+            Ok(n) => n,
+            Err(e) if e.kind() == std::io::ErrorKind::Interrupted => continue,
+            Err(e) => return Err(ReadError::Bad(anyhow::anyhow!("cannot read history file {name}: {e}"))),
+        };
+        let base = bytes.len();
+        bytes.extend_from_slice(&chunk[..n]);
+        for (i, _) in chunk[..n].iter().enumerate().filter(|(_, &b)| b == b'\n') {
+            line_start = base + i + 1;
+            lines += 1;
+        }
+        if bytes.len() - line_start > MAX_LINE {
+            return Err(ReadError::Bad(anyhow::anyhow!("{name}:{lines}: the line is longer than {} MiB: not a history", MAX_LINE >> 20)));
+        }
+        if bytes.len() > max_text {
+            return Err(ReadError::Budget(format!(
+                "{name} is larger than {} MiB: in memory it would pass the memory budget of {} MiB (--max-memory)",
+                max_text >> 20,
+                max_memory >> 20
+            )));
+        }
+    }
+    String::from_utf8(bytes).map_err(|e| ReadError::Bad(anyhow::anyhow!("{name}: not UTF-8 text (byte {})", e.utf8_error().valid_up_to())))
+}
+
 /// Reads, checks and explains one history; returns the exit code of its verdict.
 pub fn run(args: CheckArgs) -> Result<i32, Failure> {
-    let name = args.file.display().to_string();
-    let bytes = std::fs::read(&args.file).with_context(|| format!("cannot read history file {name}")).map_err(Failure::bad_input)?;
-    let text = String::from_utf8(bytes)
-        .map_err(|e| anyhow::anyhow!("{name}: not UTF-8 text (byte {})", e.utf8_error().valid_up_to()))
-        .map_err(Failure::bad_input)?;
+    let stdin = args.file.as_os_str() == "-";
+    let name = if stdin { "<stdin>".to_string() } else { args.file.display().to_string() };
+    let max_memory = args.max_memory.unwrap_or_else(default_memory_budget);
+    let read = if stdin {
+        read_input(std::io::stdin().lock(), &name, max_memory)
+    } else {
+        match std::fs::File::open(&args.file) {
+            Ok(file) => read_input(file, &name, max_memory),
+            Err(e) => Err(ReadError::Bad(anyhow::anyhow!("cannot read history file {name}: {e}"))),
+        }
+    };
+    let text = match read {
+        Ok(text) => text,
+        Err(ReadError::Bad(e)) => return Err(Failure::bad_input(e)),
+        Err(ReadError::Budget(why)) => {
+            if args.json {
+                println!("{}", serde_json::json!({ "file": name, "valid": "unknown", "cause": "memory-budget", "detail": why }));
+            } else {
+                println!("{}", report::terminal_safe(&format!("unknown: the memory budget was reached before the check: {why}")));
+            }
+            return Ok(exit_codes::UNKNOWN);
+        }
+    };
+    let text = match text.strip_prefix('\u{feff}') {
+        Some(rest) => rest.to_string(),
+        None => text,
+    };
+    // What the history will hold is charged to the budget first; the search gets the rest.
+    let history_bytes = text.len().saturating_mul(MEMORY_PER_TEXT_BYTE - 1);
     if text.trim().is_empty() {
         return Err(Failure::bad_input(anyhow::anyhow!("{name}: the file is empty")));
     }
@@ -103,7 +197,19 @@ pub fn run(args: CheckArgs) -> Result<i32, Failure> {
             )))
         }
     };
-    let history = import::read_history(&name, &text, format).map_err(Failure::bad_input)?;
+    let mut history = match format {
+        Format::Jsonl => history::History::parse_jsonl_with(&name, &text, args.allow_torn_tail),
+        other => import::read_history(&name, &text, other),
+    }
+    .map_err(Failure::bad_input)?;
+    let independent = match args.independent.as_str() {
+        "yes" => true,
+        "no" => false,
+        _ => import::looks_independent(&history),
+    };
+    if independent {
+        import::unpack_independent(&mut history).map_err(Failure::bad_input)?;
+    }
     drop(text); // a big history's text is as large as the history: free it before the search
     let (model, inferred) = match args.model {
         Some(m) => (m, false),
@@ -126,12 +232,16 @@ pub fn run(args: CheckArgs) -> Result<i32, Failure> {
     }
     let options = CheckOptions {
         timeout: args.timeout.map(Duration::from_secs_f64),
-        max_memory: args.max_memory.unwrap_or_else(default_memory_budget),
+        max_memory: max_memory.saturating_sub(history_bytes),
         threads: args.threads.unwrap_or(CheckOptions::default().threads).max(1),
         all_keys: args.all_keys,
     };
-    let init = args.init.as_deref().map(Scalar::parse_arg);
-    let result = model.check(init, &history, &options).map_err(Failure::bad_input)?;
+    if args.nil_read.is_some() && !model.reads_nil() {
+        return Err(Failure::bad_input(anyhow::anyhow!("--nil-read does not apply to the {} model", model.name())));
+    }
+    let nil_read = args.nil_read.unwrap_or(if format == Format::Edn { NilRead::Unknown } else { NilRead::Value });
+    let model_options = ModelOptions { init: args.init.as_deref().map(Scalar::parse_arg), nil_read };
+    let result = model.check(&model_options, &history, &options).map_err(Failure::bad_input)?;
     let valid = result.valid;
     let checks = CheckResult { valid, detail: CheckDetail::Linearizable(result) };
     let Some(result) = checks.linearizable() else { unreachable!("made just above") };
@@ -143,11 +253,16 @@ pub fn run(args: CheckArgs) -> Result<i32, Failure> {
             "format": format.name(),
             "model": model.name(),
             "model_inferred": inferred,
+            "independent": independent,
             "result": result,
         });
         println!("{}", serde_json::to_string_pretty(&out).map_err(|e| Failure { error: e.into(), code: exit_codes::INTERNAL })?);
     } else {
-        print!("{}", report::terminal_safe(&describe(&name, format, inferred, &history, result, &options)));
+        let how = How { format, inferred, independent };
+        print!("{}", report::terminal_safe(&describe(&name, &how, &history, result, &options)));
+        for warning in history.warnings() {
+            eprintln!("{}", report::terminal_safe(&format!("warning: {warning}")));
+        }
     }
     if let Some(path) = &args.report {
         let input = report::ReportInput {
@@ -166,24 +281,30 @@ pub fn run(args: CheckArgs) -> Result<i32, Failure> {
 }
 
 /// The verdict and its explanation in words.
-fn describe(
-    name: &str,
+/// How a history was read and which model was chosen.
+struct How {
     format: Format,
     inferred: bool,
-    history: &history::History,
-    r: &LinearizabilityResult,
-    options: &CheckOptions,
-) -> String {
+    independent: bool,
+}
+
+fn describe(name: &str, how: &How, history: &history::History, r: &LinearizabilityResult, options: &CheckOptions) -> String {
+    let nil = match r.nil_read {
+        Some(NilRead::Unknown) => ", nil reads unknown (as Knossos; --nil-read value to count them)",
+        Some(NilRead::Value) if how.format == Format::Edn => ", nil reads are values (--nil-read)",
+        _ => "",
+    };
     format!(
-        "{name} ({}): {} ops, {} checked ({} indeterminate), {} key{}, model {}{}\n{}{}",
-        format.name(),
+        "{name} ({}{}): {} ops, {} checked ({} indeterminate), {} key{}, model {}{}{nil}\n{}{}",
+        how.format.name(),
+        if how.independent { ", independent [key value] pairs" } else { "" },
         r.ops,
         r.checked_ops,
         r.indeterminate_ops,
         r.keys,
         if r.keys == 1 { "" } else { "s" },
         r.model,
-        if inferred { " (inferred; --model to choose)" } else { "" },
+        if how.inferred { " (inferred; --model to choose)" } else { "" },
         not_checked(history, r),
         explain(r, options)
     )
@@ -207,11 +328,8 @@ fn not_checked(history: &history::History, r: &LinearizabilityResult) -> String 
         parts.push(format!("{} failed op{} (they did not happen)", r.failed_ops, plural(r.failed_ops)));
     }
     if r.unconstrained_ops > 0 {
-        parts.push(format!(
-            "{} indeterminate read{} (no result: they constrain nothing)",
-            r.unconstrained_ops,
-            plural(r.unconstrained_ops)
-        ));
+        let what = if r.nil_read == Some(NilRead::Unknown) { "read" } else { "indeterminate read" };
+        parts.push(format!("{} {what}{} with no known result (they constrain nothing)", r.unconstrained_ops, plural(r.unconstrained_ops)));
     }
     if r.nemesis_ops > 0 {
         parts.push(format!("{} nemesis op{}", r.nemesis_ops, plural(r.nemesis_ops)));

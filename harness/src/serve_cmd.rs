@@ -1,13 +1,31 @@
-//! `faultline serve`: the index of the runs in a store, and their files, over HTTP. A small
-//! read-only file server on the standard library: GET only, nothing outside the store.
+//! `faultline serve`: the index of the runs in a store, and their files, over HTTP. Read-only
+//! (GET and HEAD), nothing outside the store, on hyper: files are streamed in 64 KiB chunks
+//! (never read whole), request headers are bounded by hyper's buffer, at most
+//! [`MAX_CONNECTIONS`] connections are served at once (more wait to be accepted), and a single
+//! `Range: bytes=…` is honoured, for large histories.
 
-use std::io::{BufRead, BufReader, Write};
-use std::net::{TcpListener, TcpStream};
+use std::convert::Infallible;
+use std::io;
 use std::path::{Path, PathBuf};
+use std::pin::Pin;
+use std::sync::Arc;
+use std::task::{Context as TaskContext, Poll};
 
 use anyhow::Context;
+use http_body_util::combinators::BoxBody;
+use http_body_util::{BodyExt, Full};
+use hyper::body::{Body, Bytes, Frame, Incoming};
+use hyper::{Request, Response, StatusCode};
+use tokio::io::{AsyncRead, AsyncSeekExt, ReadBuf};
 
 use crate::{exit_codes, Failure};
+
+/// Connections served at once; further ones wait in the listen queue.
+pub const MAX_CONNECTIONS: usize = 64;
+/// Request head (request line and headers) larger than this is refused.
+const MAX_HEAD: usize = 64 << 10;
+/// Bytes read from a file per chunk sent.
+const CHUNK: usize = 64 << 10;
 
 /// Arguments of `faultline serve`.
 #[derive(clap::Args, Debug)]
@@ -30,51 +48,154 @@ pub fn run(args: ServeArgs) -> Result<i32, Failure> {
         .canonicalize()
         .with_context(|| format!("the store {} does not exist (run `faultline test` first, or pass --store)", args.store.display()))
         .map_err(Failure::bad_input)?;
-    let listener = TcpListener::bind((args.bind, args.port))
-        .with_context(|| format!("cannot listen on {}:{}", args.bind, args.port))
-        .map_err(Failure::bad_input)?;
-    let addr = listener.local_addr().map_err(|e| Failure { error: e.into(), code: exit_codes::INTERNAL })?;
-    println!("serving {} at http://{addr}/ (Ctrl-C to stop)", store.display());
-    let _ = std::io::stdout().flush();
-    for stream in listener.incoming().flatten() {
-        let store = store.clone();
-        std::thread::spawn(move || {
-            let _ = handle(stream, &store);
-        });
-    }
-    Ok(exit_codes::VALID)
+    let internal = |e: io::Error| Failure { error: e.into(), code: exit_codes::INTERNAL };
+    let runtime = tokio::runtime::Builder::new_multi_thread().worker_threads(2).enable_all().build().map_err(internal)?;
+    runtime.block_on(async move {
+        let listener = tokio::net::TcpListener::bind((args.bind, args.port))
+            .await
+            .with_context(|| format!("cannot listen on {}:{}", args.bind, args.port))
+            .map_err(Failure::bad_input)?;
+        let addr = listener.local_addr().map_err(internal)?;
+        println!("serving {} at http://{addr}/ (Ctrl-C to stop)", store.display());
+        use std::io::Write;
+        let _ = std::io::stdout().flush();
+        let store = Arc::new(store);
+        let slots = Arc::new(tokio::sync::Semaphore::new(MAX_CONNECTIONS));
+        loop {
+            let Ok(permit) = slots.clone().acquire_owned().await else { break };
+            let Ok((stream, _)) = listener.accept().await else { continue };
+            let store = store.clone();
+            tokio::spawn(async move {
+                let service = hyper::service::service_fn(move |request| handle(request, store.clone()));
+                let _ = hyper::server::conn::http1::Builder::new()
+                    .max_buf_size(MAX_HEAD)
+                    .header_read_timeout(std::time::Duration::from_secs(10))
+                    .timer(hyper_util::rt::TokioTimer::new())
+                    .serve_connection(hyper_util::rt::TokioIo::new(stream), service)
+                    .await;
+                drop(permit);
+            });
+        }
+        Ok(exit_codes::VALID)
+    })
 }
 
-fn handle(mut stream: TcpStream, store: &Path) -> std::io::Result<()> {
-    stream.set_read_timeout(Some(std::time::Duration::from_secs(10)))?;
-    let mut reader = BufReader::new(stream.try_clone()?);
-    let mut request = String::new();
-    reader.read_line(&mut request)?;
-    // Drain the headers.
-    let mut line = String::new();
-    while reader.read_line(&mut line)? > 2 {
-        line.clear();
+type Reply = Response<BoxBody<Bytes, io::Error>>;
+
+fn reply(status: StatusCode, kind: &str, body: impl Into<Bytes>) -> Reply {
+    let body = Full::new(body.into()).map_err(|never: Infallible| match never {}).boxed();
+    Response::builder().status(status).header("content-type", kind).body(body).unwrap_or_else(|_| Response::new(empty()))
+}
+
+fn empty() -> BoxBody<Bytes, io::Error> {
+    Full::new(Bytes::new()).map_err(|never: Infallible| match never {}).boxed()
+}
+
+async fn handle(request: Request<Incoming>, store: Arc<PathBuf>) -> Result<Reply, Infallible> {
+    let head = request.method() == hyper::Method::HEAD;
+    if request.method() != hyper::Method::GET && !head {
+        return Ok(reply(StatusCode::METHOD_NOT_ALLOWED, "text/plain", "GET only\n"));
     }
-    let mut parts = request.split_whitespace();
-    let (method, target) = (parts.next().unwrap_or(""), parts.next().unwrap_or("/"));
-    if method != "GET" && method != "HEAD" {
-        return respond(&mut stream, "405 Method Not Allowed", "text/plain", b"GET only\n", method == "HEAD");
-    }
-    let path = percent_decode(target.split('?').next().unwrap_or("/"));
-    if path == "/" || path == "/index.html" {
-        let page = report::index::render(&store.display().to_string(), &report::index::scan(store));
-        return respond(&mut stream, "200 OK", "text/html; charset=utf-8", page.as_bytes(), method == "HEAD");
-    }
-    match resolve(store, &path) {
-        Some(file) if file.is_dir() => {
-            let page = listing(&path, &file);
-            respond(&mut stream, "200 OK", "text/html; charset=utf-8", page.as_bytes(), method == "HEAD")
+    let path = percent_decode(request.uri().path());
+    let mut response = if path == "/" || path == "/index.html" {
+        let page = report::index::render(&store.display().to_string(), &report::index::scan(&store));
+        reply(StatusCode::OK, "text/html; charset=utf-8", page)
+    } else {
+        match resolve(&store, &path) {
+            Some(file) if file.is_dir() => reply(StatusCode::OK, "text/html; charset=utf-8", listing(&path, &file)),
+            Some(file) => {
+                let range = request.headers().get(hyper::header::RANGE).and_then(|r| r.to_str().ok()).map(str::to_string);
+                serve_file(&file, range.as_deref()).await
+            }
+            None => reply(StatusCode::NOT_FOUND, "text/plain", "not found\n"),
         }
-        Some(file) => match std::fs::read(&file) {
-            Ok(body) => respond(&mut stream, "200 OK", content_type(&file), &body, method == "HEAD"),
-            Err(_) => respond(&mut stream, "404 Not Found", "text/plain", b"not found\n", method == "HEAD"),
-        },
-        None => respond(&mut stream, "404 Not Found", "text/plain", b"not found\n", method == "HEAD"),
+    };
+    if head {
+        *response.body_mut() = empty();
+    }
+    Ok(response)
+}
+
+/// A file, whole or the one range asked for, streamed.
+async fn serve_file(file: &Path, range: Option<&str>) -> Reply {
+    let Ok(mut handle) = tokio::fs::File::open(file).await else { return reply(StatusCode::NOT_FOUND, "text/plain", "not found\n") };
+    let Ok(size) = handle.metadata().await.map(|m| m.len()) else { return reply(StatusCode::NOT_FOUND, "text/plain", "not found\n") };
+    let (status, start, len) = match range.map(|r| parse_range(r, size)) {
+        None => (StatusCode::OK, 0, size),
+        Some(Some((start, end))) => (StatusCode::PARTIAL_CONTENT, start, end - start + 1),
+        Some(None) => {
+            let mut r = reply(StatusCode::RANGE_NOT_SATISFIABLE, "text/plain", "range not satisfiable\n");
+            if let Ok(v) = format!("bytes */{size}").parse() {
+                r.headers_mut().insert(hyper::header::CONTENT_RANGE, v);
+            }
+            return r;
+        }
+    };
+    if start > 0 && handle.seek(io::SeekFrom::Start(start)).await.is_err() {
+        return reply(StatusCode::INTERNAL_SERVER_ERROR, "text/plain", "cannot seek\n");
+    }
+    let body = FileBody { file: handle, remaining: len, buf: vec![0; CHUNK] }.boxed();
+    let mut builder = Response::builder()
+        .status(status)
+        .header("content-type", content_type(file))
+        .header("content-length", len)
+        .header("accept-ranges", "bytes");
+    if status == StatusCode::PARTIAL_CONTENT {
+        builder = builder.header("content-range", format!("bytes {start}-{}/{size}", start + len - 1));
+    }
+    builder.body(body).unwrap_or_else(|_| Response::new(empty()))
+}
+
+/// `bytes=a-b`, `bytes=a-` or `bytes=-n` against a file of `size` bytes: the inclusive range,
+/// or `None` when it cannot be satisfied (several ranges are not served).
+fn parse_range(header: &str, size: u64) -> Option<(u64, u64)> {
+    let spec = header.trim().strip_prefix("bytes=")?;
+    if spec.contains(',') || size == 0 {
+        return None;
+    }
+    let (a, b) = spec.split_once('-')?;
+    let (start, end) = match (a.trim(), b.trim()) {
+        ("", n) => {
+            let n: u64 = n.parse().ok()?;
+            (size.saturating_sub(n), size - 1)
+        }
+        (a, "") => (a.parse().ok()?, size - 1),
+        (a, b) => (a.parse().ok()?, b.parse::<u64>().ok()?.min(size - 1)),
+    };
+    (start <= end && start < size).then_some((start, end))
+}
+
+/// A file (from its current position) sent in chunks of at most [`CHUNK`] bytes, each read
+/// only when the connection can take it.
+struct FileBody {
+    file: tokio::fs::File,
+    remaining: u64,
+    buf: Vec<u8>,
+}
+
+impl Body for FileBody {
+    type Data = Bytes;
+    type Error = io::Error;
+
+    fn poll_frame(self: Pin<&mut Self>, cx: &mut TaskContext<'_>) -> Poll<Option<Result<Frame<Bytes>, io::Error>>> {
+        let this = self.get_mut();
+        if this.remaining == 0 {
+            return Poll::Ready(None);
+        }
+        let want = (this.remaining as usize).min(this.buf.len());
+        let mut read = ReadBuf::new(&mut this.buf[..want]);
+        match Pin::new(&mut this.file).poll_read(cx, &mut read) {
+            Poll::Pending => Poll::Pending,
+            Poll::Ready(Err(e)) => Poll::Ready(Some(Err(e))),
+            Poll::Ready(Ok(())) if read.filled().is_empty() => {
+                Poll::Ready(Some(Err(io::Error::new(io::ErrorKind::UnexpectedEof, "the file got shorter"))))
+            }
+            Poll::Ready(Ok(())) => {
+                let data = Bytes::copy_from_slice(read.filled());
+                this.remaining -= data.len() as u64;
+                Poll::Ready(Some(Ok(Frame::data(data))))
+            }
+        }
     }
 }
 
@@ -112,14 +233,6 @@ fn content_type(file: &Path) -> &'static str {
     }
 }
 
-fn respond(stream: &mut TcpStream, status: &str, kind: &str, body: &[u8], head: bool) -> std::io::Result<()> {
-    write!(stream, "HTTP/1.1 {status}\r\nContent-Type: {kind}\r\nContent-Length: {}\r\nConnection: close\r\n\r\n", body.len())?;
-    if !head {
-        stream.write_all(body)?;
-    }
-    stream.flush()
-}
-
 /// `%20` and friends; invalid escapes are kept as they are.
 fn percent_decode(s: &str) -> String {
     let bytes = s.as_bytes();
@@ -150,6 +263,18 @@ mod tests {
         assert_eq!(percent_decode("/%2e%2e/x"), "/../x");
         assert_eq!(percent_decode("/bad%zz"), "/bad%zz");
         assert_eq!(percent_decode("/é%"), "/é%");
+    }
+
+    #[test]
+    fn ranges() {
+        assert_eq!(parse_range("bytes=0-9", 100), Some((0, 9)));
+        assert_eq!(parse_range("bytes=90-", 100), Some((90, 99)));
+        assert_eq!(parse_range("bytes=-10", 100), Some((90, 99)));
+        assert_eq!(parse_range("bytes=95-200", 100), Some((95, 99)));
+        assert_eq!(parse_range("bytes=100-", 100), None);
+        assert_eq!(parse_range("bytes=5-2", 100), None);
+        assert_eq!(parse_range("bytes=0-1,5-6", 100), None);
+        assert_eq!(parse_range("lines=0-1", 100), None);
     }
 
     #[test]

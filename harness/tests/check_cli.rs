@@ -140,11 +140,18 @@ fn limits_give_unknown_with_exit_2() {
     assert_eq!(o.status.code(), Some(2), "{}{}", stdout(&o), stderr(&o));
     assert!(stdout(&o).contains("unknown: the time limit was reached"), "{}", stdout(&o));
 
-    let o = faultline(&["check", hard.path(), "--model", "cas-register", "--max-memory", "16M", "--json"]);
+    // The budget covers the history too (about 3 bytes per byte of text, 12 MiB here): the
+    // search gets what is left of 64 MiB and stops within it.
+    let o = faultline(&["check", hard.path(), "--model", "cas-register", "--max-memory", "64M", "--json"]);
     assert_eq!(o.status.code(), Some(2), "{}{}", stdout(&o), stderr(&o));
     let v: serde_json::Value = serde_json::from_slice(&o.stdout).unwrap();
     assert_eq!(v["result"]["cause"], "memory-budget");
-    assert!(v["result"]["per_key"][0]["peak_bytes"].as_u64().unwrap() <= 16 << 20);
+    assert!(v["result"]["per_key"][0]["peak_bytes"].as_u64().unwrap() <= 64 << 20);
+    // A budget the history alone would pass: unknown before the search, as JSON when asked.
+    let o = faultline(&["check", hard.path(), "--model", "cas-register", "--max-memory", "16M", "--json"]);
+    assert_eq!(o.status.code(), Some(2), "{}{}", stdout(&o), stderr(&o));
+    let v: serde_json::Value = serde_json::from_slice(&o.stdout).unwrap();
+    assert_eq!((v["valid"].as_str(), v["cause"].as_str()), (Some("unknown"), Some("memory-budget")), "{v}");
 }
 
 fn porcupine(file: &str) -> Option<String> {
@@ -236,7 +243,7 @@ fn ops_left_out_of_the_check_are_counted() {
     assert!(out.contains("3 ops, 1 checked"), "{out}");
     assert!(
         out.contains(
-            "not checked: 1 failed op (they did not happen), 1 indeterminate read (no result: they constrain nothing), 1 nemesis op"
+            "not checked: 1 failed op (they did not happen), 1 indeterminate read with no known result (they constrain nothing), 1 nemesis op"
         ),
         "{out}"
     );
@@ -250,4 +257,113 @@ fn damaged_jepsen_log_lines_are_errors() {
     let o = faultline(&["check", file.path(), "--format", "porcupine-etcd"]);
     assert_eq!(o.status.code(), Some(254), "{}{}", stdout(&o), stderr(&o));
     assert!(stderr(&o).contains("damaged.log:4:"), "{}", stderr(&o));
+}
+
+/// Issue 11, item 1: Knossos reads an `ok` read of nil as "unknown"; faultline read it as "the
+/// register held nil" and called 89 of 113 Knossos-valid histories invalid. EDN now defaults
+/// to Knossos's semantics, says so, and `--nil-read value` gives the other answer.
+#[test]
+fn edn_nil_reads_follow_knossos_and_can_be_counted() {
+    let sample = sample("knossos-nil-reads.edn");
+    let o = faultline(&["check", &sample, "--model", "cas-register"]);
+    assert_eq!(o.status.code(), Some(0), "{}{}", stdout(&o), stderr(&o));
+    assert!(stdout(&o).contains("nil reads unknown (as Knossos"), "{}", stdout(&o));
+    assert!(stdout(&o).contains("2 reads with no known result"), "{}", stdout(&o));
+    let o = faultline(&["check", &sample, "--model", "cas-register", "--nil-read", "value"]);
+    assert_eq!(o.status.code(), Some(1), "{}{}", stdout(&o), stderr(&o));
+    assert!(stdout(&o).contains("process 1: read -> nil"), "{}", stdout(&o));
+    // The same history as JSONL keeps "nil is a value" unless told otherwise.
+    let jsonl = Scratch::new(
+        "nil.jsonl",
+        concat!(
+            r#"{"type":"invoke","process":0,"f":"write","value":1}"#,
+            "\n",
+            r#"{"type":"ok","process":0,"f":"write","value":1}"#,
+            "\n",
+            r#"{"type":"invoke","process":1,"f":"read"}"#,
+            "\n",
+            r#"{"type":"ok","process":1,"f":"read","value":null}"#,
+            "\n",
+        ),
+    );
+    assert_eq!(faultline(&["check", jsonl.path(), "--model", "register"]).status.code(), Some(1));
+    assert_eq!(faultline(&["check", jsonl.path(), "--model", "register", "--nil-read", "unknown"]).status.code(), Some(0));
+    // It means nothing for other models.
+    let o = faultline(&["check", jsonl.path(), "--model", "set", "--nil-read", "unknown"]);
+    assert_eq!(o.status.code(), Some(254), "{}", stderr(&o));
+}
+
+/// Issue 11, item 2: Jepsen's independent workloads write `[key value]` tuples; they are
+/// unpacked (detected, and said so) so that the check splits per key.
+#[test]
+fn jepsen_independent_tuples_split_per_key() {
+    let edn = Scratch::new(
+        "independent.edn",
+        "[{:process 0, :type :invoke, :f :write, :value [1 5]}\n\
+          {:process 0, :type :ok, :f :write, :value [1 5]}\n\
+          {:process 1, :type :invoke, :f :write, :value [2 7]}\n\
+          {:process 1, :type :ok, :f :write, :value [2 7]}\n\
+          {:process 0, :type :invoke, :f :read, :value [1 nil]}\n\
+          {:process 0, :type :ok, :f :read, :value [1 5]}\n\
+          {:process 1, :type :invoke, :f :read, :value [2 nil]}\n\
+          {:process 1, :type :ok, :f :read, :value [2 5]}]\n",
+    );
+    let o = faultline(&["check", edn.path(), "--model", "register"]);
+    let out = stdout(&o);
+    assert_eq!(o.status.code(), Some(1), "key 2 read 5, which only key 1 held: {out}{}", stderr(&o));
+    assert!(out.contains("independent [key value] pairs") && out.contains("2 keys"), "{out}");
+    assert!(out.contains("key 2: no linearization can include"), "{out}");
+    // Told not to unpack, the pairs are register values, which the model refuses by name.
+    let o = faultline(&["check", edn.path(), "--model", "register", "--independent", "no"]);
+    assert_eq!(o.status.code(), Some(254), "{}", stderr(&o));
+    assert!(stderr(&o).contains("field `value`"), "{}", stderr(&o));
+}
+
+/// Issue 10, item 11: `/dev/zero` reached 4.5 GiB despite `--max-memory 64M`: reading is
+/// within the budget now, and past it the answer is an honest unknown.
+#[test]
+fn reading_stays_within_the_memory_budget() {
+    let started = std::time::Instant::now();
+    let o = faultline(&["check", "/dev/zero", "--format", "jsonl", "--max-memory", "64M", "--timeout", "1"]);
+    assert_eq!(o.status.code(), Some(2), "{}{}", stdout(&o), stderr(&o));
+    assert!(stdout(&o).contains("unknown: the memory budget was reached"), "{}", stdout(&o));
+    assert!(started.elapsed().as_secs() < 20, "stopped early, not after gigabytes");
+    // Without a budget that small, the 64 MiB line limit stops it.
+    let o = faultline(&["check", "/dev/zero", "--format", "jsonl"]);
+    assert_eq!(o.status.code(), Some(254), "{}", stderr(&o));
+    assert!(stderr(&o).contains("/dev/zero:1: the line is longer than 64 MiB"), "{}", stderr(&o));
+}
+
+/// Issue 10, items 15 and 16: `-` is standard input; a torn last line is an error that says how
+/// to check the rest, and with `--allow-torn-tail` a warning.
+#[test]
+fn stdin_and_torn_tails() {
+    use std::io::Write;
+    let whole = std::fs::read_to_string(sample("stale-read.jsonl")).unwrap();
+    let mut child = Command::new(env!("CARGO_BIN_EXE_faultline"))
+        .args(["check", "-", "--format", "jsonl"])
+        .stdin(std::process::Stdio::piped())
+        .stdout(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    child.stdin.take().unwrap().write_all(whole.as_bytes()).unwrap();
+    let o = child.wait_with_output().unwrap();
+    assert_eq!(o.status.code(), Some(1), "the same verdict from stdin");
+    assert!(stdout(&o).starts_with("<stdin> (jsonl)"), "{}", stdout(&o));
+
+    let torn = Scratch::new("torn.jsonl", &format!("{whole}{{\"type\":\"ok\",\"proc"));
+    let o = faultline(&["check", torn.path()]);
+    assert_eq!(o.status.code(), Some(254));
+    assert!(stderr(&o).contains("--allow-torn-tail"), "{}", stderr(&o));
+    let o = faultline(&["check", torn.path(), "--allow-torn-tail"]);
+    assert_eq!(o.status.code(), Some(1), "{}{}", stdout(&o), stderr(&o));
+    assert!(stderr(&o).contains("an incomplete last line was left out"), "{}", stderr(&o));
+}
+
+/// Issue 10, item 13: a report that cannot be written no longer hides the verdict.
+#[test]
+fn the_verdict_comes_before_a_failed_report() {
+    let o = faultline(&["check", &sample("stale-read.jsonl"), "--report", "/nonexistent/dir/r.html"]);
+    assert_eq!(o.status.code(), Some(254), "{}", stderr(&o));
+    assert!(stdout(&o).contains("invalid: not linearizable"), "{}", stdout(&o));
 }

@@ -261,3 +261,35 @@ fn the_system_clock_strategy_refuses_a_shared_clock() {
         .unwrap();
     assert_eq!(o.status.code(), Some(254), "{}", text(&o));
 }
+
+/// Issue 10, item 2: `clean` decided a run was dead when its binary's name did not contain
+/// "faultline", and deleted a live run's cluster. Liveness is the run's lock now: a run of a
+/// copy named `flt` survives a `clean` and ends valid, with nothing restarted.
+#[test]
+fn clean_leaves_a_live_run_alone_whatever_its_binary_is_called() {
+    if !can_run() {
+        return;
+    }
+    let _serial = SERIAL.lock().unwrap_or_else(|p| p.into_inner());
+    let store = Store::new("renamed");
+    let copy = store.0.with_extension("bin");
+    std::fs::create_dir_all(&copy).unwrap();
+    let flt = copy.join("flt");
+    std::fs::copy(env!("CARGO_BIN_EXE_faultline"), &flt).unwrap();
+    let args = ["test", "--nemesis", "none", "--time-limit", "10", "--rate", "100", "--seed", "5", "--store", store.path()];
+    let mut child = Command::new(&flt).args(args).stdout(Stdio::piped()).spawn().unwrap();
+    let mut lines = BufReader::new(child.stdout.take().unwrap()).lines();
+    while !lines.next().expect("the run prints until its cluster is ready").unwrap().starts_with("cluster ready") {}
+    let id = store.run_id();
+    let o = faultline().arg("clean").output().unwrap();
+    let said = text(&o);
+    let left_alone = said.lines().find(|l| l.starts_with("left alone")).unwrap_or("");
+    assert!(left_alone.contains(&id), "{said}");
+    assert!(!leftovers(&id).is_empty(), "the live run's cluster is still there");
+    let rest: Vec<String> = lines.map_while(Result::ok).collect();
+    let status = child.wait().unwrap();
+    let _ = std::fs::remove_dir_all(&copy);
+    assert_eq!(status.code(), Some(0), "{}", rest.join("\n"));
+    assert!(!rest.iter().any(|l| l.contains("restarted")), "nothing had to be restarted: {rest:?}");
+    assert_eq!(leftovers(&id), Vec::<String>::new());
+}

@@ -256,3 +256,75 @@ fn serializable_reads_are_stale_under_partition() {
     }
     panic!("serializable reads were not caught in 2 runs:\n{}", outputs.join("\n---\n"));
 }
+
+/// Issue 10, item 9: a restart that could not be done (the binary is gone) was recorded as
+/// `restarted`. Now the stop op carries the error, the final heal says it failed, and the
+/// verdict is unknown: the cluster could not be brought back for the final reads.
+#[test]
+fn a_restart_that_fails_is_recorded_as_failed() {
+    if !can_run() {
+        return;
+    }
+    let _serial = SERIAL.lock().unwrap_or_else(|p| p.into_inner());
+    let store = Store::new("restart-fails");
+    let dir = store.0.with_extension("bin");
+    std::fs::create_dir_all(&dir).unwrap();
+    let script = dir.join("etcd");
+    std::fs::write(&script, "#!/bin/sh\nexec etcd \"$@\"\n").unwrap();
+    std::fs::set_permissions(&script, std::os::unix::fs::PermissionsExt::from_mode(0o755)).unwrap();
+    let mut child = faultline(&store, "12", &["--nemesis", "kill", "--kill-targets", "one", "--nemesis-interval", "3"])
+        .arg("--etcd-binary")
+        .arg(&script)
+        .stdout(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let mut lines = BufReader::new(child.stdout.take().unwrap()).lines();
+    while !lines.next().expect("the run prints until its cluster is ready").unwrap().starts_with("cluster ready") {}
+    std::fs::remove_file(&script).unwrap();
+    let rest: Vec<String> = lines.map_while(Result::ok).collect();
+    let status = child.wait().unwrap();
+    let _ = std::fs::remove_dir_all(&dir);
+    assert_eq!(status.code(), Some(2), "unknown: {}", rest.join("\n"));
+    let history = store.history();
+    let stop = history.iter().find(|o| o.f == "stop-kill").expect("a kill was undone");
+    let error = stopped(stop).error.expect("the failed restart is recorded");
+    assert!(error.contains("exited") || error.contains("cannot start"), "{error}");
+    let recover = history.iter().find(|o| o.f == "recover").expect("the final heal");
+    let recovered: history::faults::Recovered = serde_json::from_value(recover.value.clone()).unwrap();
+    assert!(!recovered.errors.is_empty(), "{recovered:?}");
+    assert_eq!(store.results().valid, Validity::Unknown);
+}
+
+/// Issue 10, item 8: with the store on a full disk the run went on for 16 s and ended with no
+/// verdict. Now the first failed write stops the workload; the run heals, checks the history it
+/// kept in memory, prints the verdict and says the stored history is incomplete (exit 255).
+#[test]
+fn a_full_disk_stops_the_workload_and_the_verdict_is_still_given() {
+    if !can_run() {
+        return;
+    }
+    let _serial = SERIAL.lock().unwrap_or_else(|p| p.into_inner());
+    let store = Store::new("full-disk");
+    std::fs::create_dir_all(&store.0).unwrap();
+    let mounted = Command::new("mount").args(["-t", "tmpfs", "-o", "size=200k", "tmpfs", store.path()]).status().unwrap();
+    assert!(mounted.success(), "a 200 KiB tmpfs");
+    struct Unmount<'a>(&'a str);
+    impl Drop for Unmount<'_> {
+        fn drop(&mut self) {
+            let _ = Command::new("umount").arg(self.0).status();
+        }
+    }
+    let _unmount = Unmount(store.path());
+    let started = Instant::now();
+    // The bundled node: its logs are small, so the history is what fills the disk.
+    let o = Command::new(env!("CARGO_BIN_EXE_faultline"))
+        .args(["test", "--nemesis", "none", "--rate", "0", "--time-limit", "40", "--seed", "1", "--store", store.path()])
+        .output()
+        .unwrap();
+    let out = text(&o);
+    assert_eq!(o.status.code(), Some(255), "{out}");
+    assert!(started.elapsed() < Duration::from_secs(30), "stopped at the first failed write, not after 40 s: {out}");
+    assert!(out.contains("No space left on device"), "{out}");
+    assert!(out.contains("valid: the history is linearizable"), "the verdict of what was kept in memory: {out}");
+    assert!(out.contains("the stored history is incomplete"), "{out}");
+}

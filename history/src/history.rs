@@ -206,6 +206,9 @@ pub struct History {
     /// Lines of the file that carry no op and were skipped (log chatter in a Jepsen log), so
     /// that they can be reported: no input is dropped without a word.
     pub skipped_lines: Vec<u32>,
+    /// The incomplete last line that was dropped, when asked to (`--allow-torn-tail`: a writer
+    /// that crashed mid-line).
+    pub torn_line: Option<u32>,
 }
 
 /// How a client op ended.
@@ -235,18 +238,37 @@ impl History {
     /// A history built in memory; lines are the positions.
     pub fn from_ops(source: &str, ops: Vec<Op>) -> History {
         let lines = (1..=ops.len() as u32).collect();
-        let mut h = History { ops, lines, source: source.to_string(), skipped_lines: Vec::new() };
-        h.fill_positions();
+        let mut h = History { ops, lines, source: source.to_string(), ..History::default() };
+        // Built in memory: an index given twice is the caller's bug, and is left as it is.
+        let _ = h.fill_positions();
         h
     }
 
     /// Parses JSONL text, in parallel for large inputs (parsing is most of the time of checking
     /// a big history). Same result and errors as [`History::read_jsonl`].
     pub fn parse_jsonl(source: &str, text: &str) -> Result<History, HistoryError> {
+        History::parse_jsonl_with(source, text, false)
+    }
+
+    /// [`History::parse_jsonl`], optionally dropping an incomplete last line (no newline after
+    /// it, and not an op): what a writer that crashed mid-line leaves. Anything else that does
+    /// not parse stays an error.
+    pub fn parse_jsonl_with(source: &str, text: &str, allow_torn_tail: bool) -> Result<History, HistoryError> {
         use rayon::prelude::*;
         const CHUNK: usize = 4 << 20;
+        let text = text.strip_prefix('\u{feff}').unwrap_or(text);
+        let (text, torn_line) = match torn_tail(source, text) {
+            Some((whole, line)) if allow_torn_tail => (whole, Some(line)),
+            Some((_, line)) => {
+                let e = torn_error(source, text, line);
+                return Err(e);
+            }
+            None => (text, None),
+        };
         if text.len() < 2 * CHUNK || rayon::current_num_threads() == 1 {
-            return History::read_jsonl(source, text.as_bytes());
+            let mut h = History::read_jsonl(source, text.as_bytes())?;
+            h.torn_line = torn_line;
+            return Ok(h);
         }
         // Split at line ends into pieces of about CHUNK bytes, remembering each piece's first line.
         let mut pieces: Vec<(u32, &str)> = Vec::new();
@@ -273,7 +295,8 @@ impl History {
         if history.ops.is_empty() {
             return Err(HistoryError::file(source, "the history is empty (no ops)"));
         }
-        history.fill_positions();
+        history.torn_line = torn_line;
+        history.fill_positions()?;
         Ok(history)
     }
 
@@ -281,12 +304,13 @@ impl History {
     pub fn read_jsonl(source: &str, mut reader: impl BufRead) -> Result<History, HistoryError> {
         let mut text = String::new();
         reader.read_to_string(&mut text).map_err(|e| HistoryError::file(source, e.to_string()))?;
-        let (ops, lines) = parse_lines(source, 1, &text)?;
+        let body = text.strip_prefix('\u{feff}').unwrap_or(&text);
+        let (ops, lines) = parse_lines(source, 1, body)?;
         if ops.is_empty() {
             return Err(HistoryError::file(source, "the history is empty (no ops)"));
         }
-        let mut history = History { ops, lines, source: source.to_string(), skipped_lines: Vec::new() };
-        history.fill_positions();
+        let mut history = History { ops, lines, source: source.to_string(), ..History::default() };
+        history.fill_positions()?;
         Ok(history)
     }
 
@@ -309,17 +333,47 @@ impl History {
         HistoryError::at(&self.source, self.lines.get(i).copied().unwrap_or(0), field, message)
     }
 
-    /// Ops without an index or a time get them from their position (as Knossos does).
-    fn fill_positions(&mut self) {
+    /// Ops without an index or a time get them from their position (as Knossos does). An
+    /// index given twice is an error: reports name ops by their index.
+    pub(crate) fn fill_positions(&mut self) -> Result<(), HistoryError> {
         let any_time = self.ops.iter().any(|op| op.time != 0);
+        let mut seen = rustc_hash::FxHashSet::default();
         for (i, op) in self.ops.iter_mut().enumerate() {
             if op.index == u64::MAX {
                 op.index = i as u64;
+            } else if !seen.insert(op.index) {
+                let line = self.lines.get(i).copied().unwrap_or(0);
+                return Err(HistoryError::at(
+                    &self.source,
+                    line,
+                    Some("index"),
+                    format!("index {} is given to an earlier op too", op.index),
+                ));
             }
             if !any_time {
                 op.time = i as u64;
             }
         }
+        Ok(())
+    }
+
+    /// What is odd about the history without making it unreadable: `time` going backwards
+    /// (the check orders ops by their position in the file, not by `time`).
+    pub fn warnings(&self) -> Vec<String> {
+        let mut backwards = self.ops.windows(2).enumerate().filter(|(_, w)| w[1].time < w[0].time).map(|(i, _)| i + 1);
+        let mut warnings = Vec::new();
+        if let Some(first) = backwards.next() {
+            let more = backwards.count();
+            warnings.push(format!(
+                "`time` goes backwards at {}{} (the check orders ops by their position in the file)",
+                self.location(first),
+                if more > 0 { format!(" and {more} more places") } else { String::new() }
+            ));
+        }
+        if let Some(line) = self.torn_line {
+            warnings.push(format!("{}:{line}: an incomplete last line was left out (--allow-torn-tail)", self.source));
+        }
+        warnings
     }
 
     /// Matches every client invoke with its completion, following Jepsen's rules: a process has
@@ -373,6 +427,28 @@ impl History {
         }
         Ok(paired)
     }
+}
+
+/// When the text's last line has no newline and is not an op (a writer that crashed
+/// mid-line): the text without it, and its line number.
+fn torn_tail<'t>(source: &str, text: &'t str) -> Option<(&'t str, u32)> {
+    if text.ends_with('\n') || text.trim().is_empty() {
+        return None;
+    }
+    let start = text.rfind('\n').map_or(0, |nl| nl + 1);
+    let last = &text[start..];
+    if last.trim().is_empty() {
+        return None;
+    }
+    let line = text[..start].bytes().filter(|&b| b == b'\n').count() as u32 + 1;
+    parse_op_line(source, line, last).is_err().then_some((&text[..start], line))
+}
+
+fn torn_error(source: &str, text: &str, line: u32) -> HistoryError {
+    let start = text.rfind('\n').map_or(0, |nl| nl + 1);
+    let mut e = parse_op_line(source, line, &text[start..]).err().unwrap_or_else(|| HistoryError::at(source, line, None, "incomplete"));
+    e.message.push_str(" — the last line is incomplete (a writer that crashed?): --allow-torn-tail checks the rest");
+    e
 }
 
 /// Parses the ops of one piece of a JSONL text whose first line is `first_line`.
@@ -517,6 +593,35 @@ mod tests {
         let mut out = Vec::new();
         h.write_jsonl(&mut out).unwrap();
         assert!(String::from_utf8(out).unwrap().contains(r#""process":"nemesis""#));
+    }
+
+    /// Issue 10, items 15 and 16: a torn last line, a byte-order mark, a repeated index, time
+    /// going backwards.
+    #[test]
+    fn torn_tails_boms_repeated_indexes_and_backwards_time() {
+        let ok = "{\"type\":\"invoke\",\"process\":0,\"f\":\"read\"}\n";
+        let torn = format!("{ok}{{\"type\":\"ok\",\"proc");
+        let e = History::parse_jsonl_with("h", &torn, false).unwrap_err();
+        assert_eq!(e.line, Some(2));
+        assert!(e.message.contains("--allow-torn-tail"), "{e}");
+        let h = History::parse_jsonl_with("h", &torn, true).unwrap();
+        assert_eq!((h.ops.len(), h.torn_line), (1, Some(2)));
+        assert!(h.warnings()[0].contains("h:2: an incomplete last line"), "{:?}", h.warnings());
+        // Only the last line, and only when it has no newline: damage elsewhere stays an error.
+        assert!(History::parse_jsonl_with("h", &format!("{{\"type\":\"ok\",\"proc\n{ok}"), true).is_err());
+        assert!(History::parse_jsonl_with("h", &format!("{ok}{{\"type\":\"ok\",\"proc\n"), true).is_err());
+
+        assert_eq!(History::parse_jsonl("h", &format!("\u{feff}{ok}")).unwrap().ops.len(), 1, "a BOM is accepted");
+
+        let twice =
+            "{\"index\":4,\"type\":\"invoke\",\"process\":0,\"f\":\"read\"}\n{\"index\":4,\"type\":\"ok\",\"process\":0,\"f\":\"read\"}\n";
+        let e = History::parse_jsonl("h", twice).unwrap_err();
+        assert_eq!((e.line, e.field.as_deref()), (Some(2), Some("index")));
+
+        let back =
+            "{\"type\":\"invoke\",\"process\":0,\"f\":\"read\",\"time\":9}\n{\"type\":\"ok\",\"process\":0,\"f\":\"read\",\"time\":3}\n";
+        let h = History::parse_jsonl("h", back).unwrap();
+        assert!(h.warnings()[0].starts_with("`time` goes backwards at h:2"), "{:?}", h.warnings());
     }
 
     #[test]

@@ -104,8 +104,8 @@ pub fn read_edn(source: &str, text: &str) -> Result<History, HistoryError> {
         ops.push(edn_op(source, line, &form)?);
         lines.push(line);
     }
-    let mut h = History::from_ops(source, ops);
-    h.lines = lines;
+    let mut h = History { ops, lines, source: source.to_string(), ..History::default() };
+    h.fill_positions()?;
     Ok(h)
 }
 
@@ -257,10 +257,90 @@ pub fn read_jepsen_log(source: &str, text: &str) -> Result<History, HistoryError
         });
         lines.push(line_no);
     }
-    let mut h = History::from_ops(source, ops);
-    h.lines = lines;
-    h.skipped_lines = skipped;
+    let mut h = History { ops, lines, source: source.to_string(), skipped_lines: skipped, ..History::default() };
+    h.fill_positions()?;
     Ok(h)
+}
+
+/// Whether a history looks like one of Jepsen's `independent` workloads: no op has a `key`,
+/// every client invoke's value is a `[key value]` pair whose key is an integer or a string, and
+/// some inner value is nil or a list (a read, a cas) — so a plain history of `cas [from to]`
+/// ops alone, whose values are pairs of scalars, is not taken for one.
+pub fn looks_independent(history: &History) -> bool {
+    let invokes: Vec<&Op> = history.ops.iter().filter(|o| o.is_client() && o.kind == OpType::Invoke).collect();
+    let pair = |v: &serde_json::Value| match v.as_array() {
+        Some(items) if items.len() == 2 && (items[0].is_i64() || items[0].is_u64() || items[0].is_string()) => Some(items[1].clone()),
+        _ => None,
+    };
+    !invokes.is_empty()
+        && history.ops.iter().all(|o| o.key.is_none())
+        && invokes.iter().all(|o| pair(&o.value).is_some())
+        && invokes.iter().any(|o| pair(&o.value).is_some_and(|inner| inner.is_null() || inner.is_array()))
+}
+
+/// Unpacks Jepsen's independent `[key value]` values: the key goes to the op's `key` (so the
+/// check splits per key, as with a `key` field) and the value becomes the inner one. A
+/// completion whose value is not a pair (a crash's nil) takes its invoke's key. Anything else
+/// that is not a pair is an error naming its line.
+pub fn unpack_independent(history: &mut History) -> Result<(), HistoryError> {
+    let mut pending: std::collections::HashMap<Process, Key> = std::collections::HashMap::new();
+    let source = history.source.clone();
+    for (i, op) in history.ops.iter_mut().enumerate() {
+        if !op.is_client() {
+            continue;
+        }
+        let line = history.lines.get(i).copied().unwrap_or(0);
+        if op.key.is_some() {
+            return Err(HistoryError::at(&source, line, Some("key"), "an op with a `key` field in a history of [key value] tuples"));
+        }
+        let tuple = match op.value.as_array() {
+            Some(items) if items.len() == 2 => Some((items[0].clone(), items[1].clone())),
+            _ => None,
+        };
+        match tuple {
+            Some((key, inner)) => {
+                let key = match key {
+                    serde_json::Value::Number(n) if n.as_i64().is_some() => Key::Int(n.as_i64().unwrap_or_default()),
+                    serde_json::Value::String(s) => Key::Str(s),
+                    other => {
+                        return Err(HistoryError::at(
+                            &source,
+                            line,
+                            Some("value"),
+                            format!("the key of an independent [key value] pair must be an integer or a string, found {other}"),
+                        ))
+                    }
+                };
+                op.key = Some(key.clone());
+                op.value = inner;
+                if op.kind == OpType::Invoke {
+                    pending.insert(op.process.clone(), key);
+                } else {
+                    pending.remove(&op.process);
+                }
+            }
+            None if op.kind != OpType::Invoke => match pending.remove(&op.process) {
+                Some(key) => op.key = Some(key),
+                None => {
+                    return Err(HistoryError::at(
+                        &source,
+                        line,
+                        Some("value"),
+                        format!("expected an independent [key value] pair, found {}", op.value),
+                    ))
+                }
+            },
+            None => {
+                return Err(HistoryError::at(
+                    &source,
+                    line,
+                    Some("value"),
+                    format!("expected an independent [key value] pair, found {}", op.value),
+                ))
+            }
+        }
+    }
+    Ok(())
 }
 
 /// Whether a log line mentions the op logger or an op type as a word.
@@ -319,6 +399,29 @@ mod tests {
             let e = read_jepsen_log("e.log", &text).expect_err(damaged);
             assert_eq!(e.line, Some(2), "{damaged}: {e}");
         }
+    }
+
+    /// Jepsen's independent workloads write `[key value]` tuples; unpacked, they split per key.
+    #[test]
+    fn independent_tuples_are_unpacked_into_keys() {
+        let text = "[{:process 0, :type :invoke, :f :cas, :value [3 [1 2]]}\n {:process 0, :type :ok, :f :cas, :value [3 [1 2]]}\n \
+                    {:process 1, :type :invoke, :f :read, :value [4 nil]}\n {:process 1, :type :info, :f :read, :value nil}]";
+        let mut h = read_edn("i.edn", text).unwrap();
+        assert!(looks_independent(&h));
+        unpack_independent(&mut h).unwrap();
+        assert_eq!(h.ops[0].key, Some(Key::Int(3)));
+        assert_eq!(h.ops[0].value, serde_json::json!([1, 2]));
+        assert_eq!(h.ops[3].key, Some(Key::Int(4)), "a crash's nil takes its invoke's key");
+        // A plain cas-only history is not taken for an independent one.
+        let plain =
+            read_edn("p.edn", "[{:process 0, :type :invoke, :f :cas, :value [1 2]} {:process 0, :type :ok, :f :cas, :value [1 2]}]")
+                .unwrap();
+        assert!(!looks_independent(&plain));
+        let mut bad =
+            read_edn("b.edn", "[{:process 0, :type :invoke, :f :read, :value [1 nil]} {:process 2, :type :invoke, :f :write, :value 5}]")
+                .unwrap();
+        let e = unpack_independent(&mut bad).unwrap_err();
+        assert_eq!((e.line, e.field.as_deref()), (Some(1), Some("value")));
     }
 
     #[test]

@@ -20,9 +20,7 @@ fn main() {
         let spec = Spec { keys: 20, info_rate: 0.01, ..Spec::new(Workload::CasRegister, ops, 10, 1) };
         let history = generate(&spec);
         let started = Instant::now();
-        let result = Linearizable { model: ModelName::CasRegister, init: None }
-            .check(&history, &CheckOptions::default())
-            .expect("a well-formed history");
+        let result = Linearizable::new(ModelName::CasRegister).check(&history, &CheckOptions::default()).expect("a well-formed history");
         let check = started.elapsed();
         let input = ReportInput {
             title: format!("{ops} ops"),

@@ -12,7 +12,7 @@ fn history(lines: &[&str]) -> History {
 
 /// The page for a history checked as a run checks it: linearizability and availability.
 fn page(h: &History) -> String {
-    let checker = Compose(vec![Box::new(Linearizable { model: ModelName::CasRegister, init: None }), Box::new(Availability)]);
+    let checker = Compose(vec![Box::new(Linearizable::new(ModelName::CasRegister)), Box::new(Availability)]);
     let result = checker.check(h, &CheckOptions { all_keys: true, ..CheckOptions::default() }).unwrap();
     render(&ReportInput {
         title: "t".into(),

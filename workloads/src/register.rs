@@ -33,7 +33,7 @@ impl Workload for Register {
     }
 
     fn checkers(&self) -> Vec<Box<dyn Checker>> {
-        vec![Box::new(Linearizable { model: ModelName::CasRegister, init: None }), Box::new(checkers::stats::Stats)]
+        vec![Box::new(Linearizable::new(ModelName::CasRegister)), Box::new(checkers::stats::Stats)]
     }
 }
 

@@ -36,6 +36,6 @@ impl Workload for RwRegister {
     }
 
     fn checkers(&self) -> Vec<Box<dyn Checker>> {
-        vec![Box::new(Linearizable { model: ModelName::Register, init: None }), Box::new(checkers::stats::Stats)]
+        vec![Box::new(Linearizable::new(ModelName::Register)), Box::new(checkers::stats::Stats)]
     }
 }

@@ -16,8 +16,8 @@ use serde_json::Value;
 use history::{History, HistoryError, Key, Outcome, PairedOp, Process};
 
 use crate::checker::{CheckOptions, CheckResult, Checker};
-use crate::model::{Model, Scalar};
-use crate::models::ModelName;
+use crate::model::Model;
+use crate::models::{ModelName, ModelOptions};
 use crate::CheckDetail;
 use history::Validity;
 use search::{Found, Limits, SearchOp, Stop};
@@ -172,6 +172,9 @@ pub struct LinearizabilityResult {
     /// Nemesis entries (fault starts and stops), which no model checks.
     #[serde(default)]
     pub nemesis_ops: usize,
+    /// What an `ok` read of nil meant (register-like models only).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub nil_read: Option<crate::models::NilRead>,
     /// Number of keys.
     pub keys: usize,
     /// Total wall time.
@@ -228,7 +231,9 @@ pub fn check_linearizable<M: Model>(
             let at = if in_result { pair.completion.unwrap_or(pair.invoke) } else { pair.invoke };
             history.error_at(at, Some(e.field), e.message)
         })?;
-        if completion.is_none() && model.is_unconstrained(&op) {
+        // An op that is legal in every state and changes none can be placed anywhere in its
+        // interval: it constrains nothing, completed or not.
+        if model.is_unconstrained(&op) {
             unconstrained_ops += 1;
             continue;
         }
@@ -321,6 +326,7 @@ pub fn check_linearizable<M: Model>(
         failed_ops,
         unconstrained_ops,
         nemesis_ops: history.ops.iter().filter(|o| !o.is_client()).count(),
+        nil_read: None,
         keys: per_key.len(),
         elapsed_ms: started.elapsed().as_secs_f64() * 1e3,
         cause,
@@ -361,8 +367,15 @@ fn explain<M: Model>(
 pub struct Linearizable {
     /// The model.
     pub model: ModelName,
-    /// The initial value of register-like models (nil, or 0 for the counter, when `None`).
-    pub init: Option<Scalar>,
+    /// Its initial value and what a nil read means.
+    pub options: ModelOptions,
+}
+
+impl Linearizable {
+    /// The checker for `model` with its defaults (nil initial value, nil reads are values).
+    pub fn new(model: ModelName) -> Linearizable {
+        Linearizable { model, options: ModelOptions::default() }
+    }
 }
 
 impl Checker for Linearizable {
@@ -371,7 +384,7 @@ impl Checker for Linearizable {
     }
 
     fn check(&self, history: &History, options: &CheckOptions) -> Result<CheckResult, HistoryError> {
-        let result = self.model.check(self.init.clone(), history, options)?;
+        let result = self.model.check(&self.options, history, options)?;
         Ok(CheckResult { valid: result.valid, detail: CheckDetail::Linearizable(result) })
     }
 }

@@ -23,6 +23,40 @@ pub use set::{Set, SetOp};
 use crate::checker::CheckOptions;
 use crate::linearizable::{check_linearizable, LinearizabilityResult};
 use crate::model::Scalar;
+use serde::{Deserialize, Serialize};
+
+/// What an `ok` read of nil means for the register-like models (register, cas-register,
+/// multi-register).
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum NilRead {
+    /// The register held nil (faultline's own histories: a read of a key never written).
+    #[default]
+    Value,
+    /// Nothing is known about what the read saw: it constrains nothing (Knossos's semantics,
+    /// which Jepsen clients rely on when a read's result is unknown).
+    Unknown,
+}
+
+impl NilRead {
+    /// `value` or `unknown`.
+    pub fn name(self) -> &'static str {
+        match self {
+            NilRead::Value => "value",
+            NilRead::Unknown => "unknown",
+        }
+    }
+}
+
+/// How a model is set up for one check.
+#[derive(Clone, Debug, Default, PartialEq)]
+pub struct ModelOptions {
+    /// The initial value of register-like models and the counter (nil, or 0 for the counter,
+    /// when `None`).
+    pub init: Option<Scalar>,
+    /// What an `ok` read of nil means for register-like models.
+    pub nil_read: NilRead,
+}
 use history::{History, HistoryError};
 
 /// A model by name, as chosen with `--model`.
@@ -82,16 +116,22 @@ impl ModelName {
         }
     }
 
-    /// Checks `history` for linearizability against this model. `init` is the initial value
-    /// of register-like models (nil, or 0 for the counter, when `None`).
-    pub fn check(self, init: Option<Scalar>, history: &History, options: &CheckOptions) -> Result<LinearizabilityResult, HistoryError> {
+    /// Whether `--nil-read` means something for this model.
+    pub fn reads_nil(self) -> bool {
+        matches!(self, ModelName::Register | ModelName::CasRegister | ModelName::MultiRegister)
+    }
+
+    /// Checks `history` for linearizability against this model.
+    pub fn check(self, model: &ModelOptions, history: &History, options: &CheckOptions) -> Result<LinearizabilityResult, HistoryError> {
         let name = self.name();
+        let init = model.init.clone();
         let init_scalar = init.clone().unwrap_or(Scalar::Nil);
-        match self {
-            ModelName::Register => check_linearizable(&Register::plain(init_scalar), name, history, options),
-            ModelName::CasRegister => check_linearizable(&Register::cas(init_scalar), name, history, options),
+        let nil = model.nil_read;
+        let mut result = match self {
+            ModelName::Register => check_linearizable(&Register::plain(init_scalar).with_nil_read(nil), name, history, options),
+            ModelName::CasRegister => check_linearizable(&Register::cas(init_scalar).with_nil_read(nil), name, history, options),
             ModelName::Kv => check_linearizable(&Kv, name, history, options),
-            ModelName::MultiRegister => check_linearizable(&MultiRegister::new(init_scalar), name, history, options),
+            ModelName::MultiRegister => check_linearizable(&MultiRegister::new(init_scalar).with_nil_read(nil), name, history, options),
             ModelName::Mutex => check_linearizable(&Mutex, name, history, options),
             ModelName::Counter => {
                 let start = match init {
@@ -102,7 +142,11 @@ impl ModelName {
             }
             ModelName::Set => check_linearizable(&Set, name, history, options),
             ModelName::Fifo => check_linearizable(&Fifo, name, history, options),
+        }?;
+        if self.reads_nil() {
+            result.nil_read = Some(nil);
         }
+        Ok(result)
     }
 }
 

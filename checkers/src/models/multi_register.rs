@@ -8,18 +8,25 @@ use std::collections::BTreeMap;
 use serde_json::Value;
 
 use crate::model::{Model, ModelError, Scalar};
+use crate::models::NilRead;
 use history::Op;
 
 /// Several registers, all starting at `init`.
 #[derive(Clone, Debug)]
 pub struct MultiRegister {
     init: Scalar,
+    nil_read: NilRead,
 }
 
 impl MultiRegister {
     /// Registers that start at `init`.
     pub fn new(init: Scalar) -> Self {
-        MultiRegister { init }
+        MultiRegister { init, nil_read: NilRead::Value }
+    }
+
+    /// The same registers, reading reads of nil as `nil_read` says.
+    pub fn with_nil_read(self, nil_read: NilRead) -> Self {
+        MultiRegister { nil_read, ..self }
     }
 }
 
@@ -36,7 +43,7 @@ pub enum Micro {
 /// states compare equal.
 pub type Registers = BTreeMap<Scalar, Scalar>;
 
-fn micros(v: &Value, known_results: bool) -> Result<Vec<Micro>, ModelError> {
+fn micros(v: &Value, known_results: bool, nil_read: NilRead) -> Result<Vec<Micro>, ModelError> {
     let Value::Array(items) = v else {
         return Err(ModelError::new("value", format!("a txn needs a list of [f, register, value], found {v}")));
     };
@@ -47,7 +54,10 @@ fn micros(v: &Value, known_results: bool) -> Result<Vec<Micro>, ModelError> {
                 let reg = Scalar::from_json(&parts[1], "value", "a register name")?;
                 let val = Scalar::from_json(&parts[2], "value", "a register value")?;
                 match parts[0].as_str() {
-                    Some("read" | "r") => Ok(Micro::Read(reg, known_results.then_some(val))),
+                    Some("read" | "r") => {
+                        let known = known_results && !(val == Scalar::Nil && nil_read == NilRead::Unknown);
+                        Ok(Micro::Read(reg, known.then_some(val)))
+                    }
                     Some("write" | "w") => Ok(Micro::Write(reg, val)),
                     _ => Err(ModelError::new("value", format!("a txn step must start with read or write, found {}", parts[0]))),
                 }
@@ -70,8 +80,8 @@ impl Model for MultiRegister {
             return Err(ModelError::unknown_f("multi-register", &invoke.f, &["txn"]));
         }
         match completion {
-            Some(c) => micros(&c.value, true),
-            None => micros(&invoke.value, false),
+            Some(c) => micros(&c.value, true, self.nil_read),
+            None => micros(&invoke.value, false, self.nil_read),
         }
     }
 

@@ -1,9 +1,12 @@
 //! A read/write register, optionally with compare-and-set (Knossos's `register` and
-//! `cas-register`). Values are scalars; the initial value is nil unless told.
+//! `cas-register`). Values are scalars; the initial value is nil unless told. What an `ok`
+//! read of nil means is a choice ([`NilRead`]): Knossos treats it as "we don't know what the
+//! read saw", faultline's own histories as "the register held nil".
 
 use serde_json::Value;
 
 use crate::model::{result_value, Model, ModelError, Scalar};
+use crate::models::NilRead;
 use history::Op;
 
 /// A single register. `cas` is accepted only by the cas-register.
@@ -11,17 +14,23 @@ use history::Op;
 pub struct Register {
     init: Scalar,
     with_cas: bool,
+    nil_read: NilRead,
 }
 
 impl Register {
     /// A read/write register.
     pub fn plain(init: Scalar) -> Self {
-        Register { init, with_cas: false }
+        Register { init, with_cas: false, nil_read: NilRead::Value }
     }
 
     /// A read/write/compare-and-set register.
     pub fn cas(init: Scalar) -> Self {
-        Register { init, with_cas: true }
+        Register { init, with_cas: true, nil_read: NilRead::Value }
+    }
+
+    /// The same register, reading `ok` reads of nil as `nil_read` says.
+    pub fn with_nil_read(self, nil_read: NilRead) -> Self {
+        Register { nil_read, ..self }
     }
 }
 
@@ -46,7 +55,10 @@ impl Model for Register {
 
     fn parse(&self, invoke: &Op, completion: Option<&Op>) -> Result<RegisterOp, ModelError> {
         match invoke.f.as_str() {
-            "read" => Ok(RegisterOp::Read(result_value(completion).map(|v| Scalar::from_json(v, "value", "a read's result")).transpose()?)),
+            "read" => {
+                let seen = result_value(completion).map(|v| Scalar::from_json(v, "value", "a read's result")).transpose()?;
+                Ok(RegisterOp::Read(seen.filter(|v| !(*v == Scalar::Nil && self.nil_read == NilRead::Unknown))))
+            }
             "write" => Ok(RegisterOp::Write(Scalar::from_json(&invoke.value, "value", "a write's argument")?)),
             "cas" if self.with_cas => match &invoke.value {
                 Value::Array(pair) if pair.len() == 2 => Ok(RegisterOp::Cas(

@@ -378,10 +378,10 @@ fn an_op_the_model_does_not_know_is_an_error() {
         0 ok     cas   [1, 2]",
     );
     let options = checkers::CheckOptions::default();
-    let e = Register.check(None, &h, &options).unwrap_err();
+    let e = Register.check(&Default::default(), &h, &options).unwrap_err();
     assert_eq!((e.line, e.field.as_deref()), (Some(3), Some("f")), "the invoke's line: the fault is in its f");
     assert!(e.message.contains("cas-register"), "{e}");
-    let e = CasRegister.check(None, &hist("0 invoke cas 3\n0 ok cas 3"), &options).unwrap_err();
+    let e = CasRegister.check(&Default::default(), &hist("0 invoke cas 3\n0 ok cas 3"), &options).unwrap_err();
     assert!(e.to_string().contains("[from, to]"), "{e}");
 }
 

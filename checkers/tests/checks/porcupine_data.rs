@@ -29,7 +29,7 @@ fn check_file(path: &PathBuf, format: Format, model: ModelName) -> Validity {
     let text = std::fs::read_to_string(path).unwrap();
     let history = read_history(&path.display().to_string(), &text, format).unwrap();
     let options = CheckOptions { all_keys: true, ..CheckOptions::default() };
-    model.check(None, &history, &options).unwrap().valid
+    model.check(&Default::default(), &history, &options).unwrap().valid
 }
 
 #[test]

@@ -42,7 +42,8 @@ pub fn hist(table: &str) -> History {
 /// Checks with default options (all keys).
 pub fn check(model: ModelName, init: Option<&str>, h: &History) -> LinearizabilityResult {
     let options = CheckOptions { all_keys: true, ..CheckOptions::default() };
-    model.check(init.map(checkers::model::Scalar::parse_arg), h, &options).unwrap()
+    let model_options = checkers::models::ModelOptions { init: init.map(checkers::model::Scalar::parse_arg), ..Default::default() };
+    model.check(&model_options, h, &options).unwrap()
 }
 
 /// The verdict alone.
