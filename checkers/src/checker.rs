@@ -38,6 +38,8 @@ pub struct CheckOptions {
     /// Decide every key even after one is found invalid (for reports); by default the first
     /// invalid key stops the others.
     pub all_keys: bool,
+    /// Set from outside to stop the check at once (its answer is then `unknown`).
+    pub interrupt: Option<std::sync::Arc<std::sync::atomic::AtomicBool>>,
 }
 
 impl Default for CheckOptions {
@@ -47,6 +49,7 @@ impl Default for CheckOptions {
             max_memory: 4 << 30,
             threads: std::thread::available_parallelism().map(|n| n.get()).unwrap_or(1),
             all_keys: false,
+            interrupt: None,
         }
     }
 }

@@ -235,6 +235,7 @@ pub fn run(args: CheckArgs) -> Result<i32, Failure> {
         max_memory: max_memory.saturating_sub(history_bytes),
         threads: args.threads.unwrap_or(CheckOptions::default().threads).max(1),
         all_keys: args.all_keys,
+        interrupt: None,
     };
     if args.nil_read.is_some() && !model.reads_nil() {
         return Err(Failure::bad_input(anyhow::anyhow!("--nil-read does not apply to the {} model", model.name())));

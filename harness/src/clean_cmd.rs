@@ -25,6 +25,9 @@ pub fn run() -> Result<i32, Failure> {
     if !report.live_runs.is_empty() {
         println!("left alone (their harness is still running): {}", report.live_runs.join(", "));
     }
+    for c in &report.clock_restored {
+        println!("{c}");
+    }
     for p in &report.problems {
         eprintln!("problem: {p}");
     }

@@ -135,6 +135,11 @@ pub enum RunError {
     /// The machine lacks something (root, a program, a package that cannot be installed).
     #[error("{0}")]
     Environment(String),
+    /// The cluster did not start: a node exited or was not ready in time (the target's binary,
+    /// its configuration, or this machine: a port taken, …). The error names the node and
+    /// shows the end of its log.
+    #[error("{0:#}")]
+    ClusterStart(anyhow::Error),
     /// A signal stopped the run before its workload began.
     #[error("interrupted by {0} before the workload began")]
     Interrupted(String),
@@ -224,9 +229,9 @@ async fn run_async(
     let start_time = match cluster.start_all(db.as_ref(), start_timeout, || stop.is_set()).await {
         Ok(took) => took,
         Err(_) if interrupt.requested() => return Err(RunError::Interrupted(interrupt.signal().unwrap_or("a signal").to_string())),
-        Err(e) => return Err(internal(e)),
+        Err(e) => return Err(RunError::ClusterStart(e)),
     };
-    db.setup(&cluster.nodes).await.map_err(internal)?;
+    db.setup(&cluster.nodes).await.map_err(|e| RunError::ClusterStart(e.into()))?;
     let _ = sink.event(&RunEvent::ClusterReady { took: start_time, nodes: &cluster.nodes });
 
     let client_options = ClientOptions { timeout: request_timeout };
@@ -292,7 +297,7 @@ async fn run_async(
     if !stop.is_set() {
         let recovered = heal(faults, &cluster).await;
         recorder.record(faults::op(Event::Recover, serde_json::to_value(&recovered).unwrap_or_default()));
-        pump.drain();
+        pump.sync();
         problems.extend(recovered.errors.iter().cloned());
         // Any signal stops the wait at once (the run still cleans up).
         let ready = tokio::select! {
@@ -334,7 +339,18 @@ async fn run_async(
 
     let mut checkers = workload.checkers();
     checkers.push(Box::new(Availability));
-    let options = CheckOptions { timeout: Some(check_timeout), all_keys: true, ..CheckOptions::default() };
+    // A further signal while checking stops the check (its answer is then unknown).
+    let stop_check = Arc::new(std::sync::atomic::AtomicBool::new(false));
+    let check_watcher = {
+        let (interrupt, flag) = (interrupt.clone(), stop_check.clone());
+        let already = if interrupted { 2 } else { 1 };
+        tokio::spawn(async move {
+            interrupt.wait_for(already).await;
+            flag.store(true, std::sync::atomic::Ordering::Relaxed);
+        })
+    };
+    let _abort_check_watcher = AbortOnDrop(check_watcher);
+    let options = CheckOptions { timeout: Some(check_timeout), all_keys: true, interrupt: Some(stop_check), ..CheckOptions::default() };
     let checks =
         Compose(checkers).check(&history, &options).map_err(|e| internal(anyhow::anyhow!("the recorded history is malformed: {e}")))?;
     let _ = pump.sink.event(&RunEvent::Checked { checks: &checks, interrupted });
@@ -477,6 +493,16 @@ impl Pump<'_> {
     fn drain(&mut self) {
         while let Ok(op) = self.rx.try_recv() {
             self.deliver(op);
+        }
+    }
+
+    /// Delivers what is recorded and flushes the file (at the end of a phase).
+    fn sync(&mut self) {
+        self.drain();
+        if self.incomplete.is_none() {
+            if let Err(e) = self.file.flush() {
+                self.failed(format!("flushing {} failed: {e}", self.file.path().display()));
+            }
         }
     }
 

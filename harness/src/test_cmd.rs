@@ -19,6 +19,8 @@ pub fn run(config: TestConfig, interrupt: &Arc<Interrupt>) -> Result<i32, Failur
         Ok(record) => record,
         Err(RunError::Config(e)) => return Err(Failure::bad_input(e)),
         Err(RunError::Environment(message)) => return Err(Failure::bad_input(anyhow::anyhow!(message))),
+        // Not faultline's failure: the target or the machine (254, as a bad environment).
+        Err(RunError::ClusterStart(e)) => return Err(Failure::bad_input(e)),
         Err(RunError::Interrupted(signal)) => {
             eprintln!("interrupted by {signal} before the workload began: no verdict");
             return Ok(exit_codes::UNKNOWN);

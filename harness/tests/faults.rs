@@ -328,3 +328,45 @@ fn a_full_disk_stops_the_workload_and_the_verdict_is_still_given() {
     assert!(out.contains("valid: the history is linearizable"), "the verdict of what was kept in memory: {out}");
     assert!(out.contains("the stored history is incomplete"), "{out}");
 }
+
+/// Issue 10, item 12: a signal during the final recovery wait was ignored for up to
+/// --start-timeout. A node that cannot come back keeps the run waiting; SIGTERM ends the wait
+/// at once (the run still tears down and answers `unknown`).
+#[test]
+fn a_signal_ends_the_recovery_wait_at_once() {
+    if !can_run() {
+        return;
+    }
+    let _serial = SERIAL.lock().unwrap_or_else(|p| p.into_inner());
+    let store = Store::new("recovery-wait");
+    let dir = store.0.with_extension("bin");
+    std::fs::create_dir_all(&dir).unwrap();
+    let script = dir.join("etcd");
+    std::fs::write(&script, "#!/bin/sh\nexec etcd \"$@\"\n").unwrap();
+    std::fs::set_permissions(&script, std::os::unix::fs::PermissionsExt::from_mode(0o755)).unwrap();
+    let mut child =
+        faultline(&store, "6", &["--nemesis", "kill", "--kill-targets", "one", "--nemesis-interval", "2", "--start-timeout", "120"])
+            .arg("--etcd-binary")
+            .arg(&script)
+            .stdout(Stdio::piped())
+            .spawn()
+            .unwrap();
+    let mut lines = BufReader::new(child.stdout.take().unwrap()).lines();
+    while !lines.next().expect("the run prints until its cluster is ready").unwrap().starts_with("cluster ready") {}
+    std::fs::remove_file(&script).unwrap();
+    std::thread::spawn(move || lines.for_each(drop));
+    // The final heal is recorded (and flushed) before the wait for the nodes begins.
+    let deadline = Instant::now() + Duration::from_secs(60);
+    while !store.history().iter().any(|o| o.f == "recover") {
+        assert!(Instant::now() < deadline, "no final heal");
+        std::thread::sleep(Duration::from_millis(100));
+    }
+    std::thread::sleep(Duration::from_secs(1));
+    let signalled = Instant::now();
+    Command::new("kill").args(["-TERM", &child.id().to_string()]).status().unwrap();
+    let status = child.wait().unwrap();
+    let _ = std::fs::remove_dir_all(&dir);
+    assert!(signalled.elapsed() < Duration::from_secs(15), "stopped waiting at once, not after --start-timeout: {:?}", signalled.elapsed());
+    assert_eq!(status.code(), Some(2));
+    assert!(namespaces_of(&store.run_id()).is_empty(), "and cleaned up");
+}

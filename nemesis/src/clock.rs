@@ -9,6 +9,9 @@
 
 use std::path::{Path, PathBuf};
 
+/// The file in a run's scratch directory that holds the system clock's restore anchor.
+pub const SYSTEM_CLOCK_RECORD: &str = "system-clock.restore";
+
 /// Debian's libfaketime (package `libfaketime`).
 pub const LIBFAKETIME: &str = "/usr/lib/x86_64-linux-gnu/faketime/libfaketime.so.1";
 
@@ -166,25 +169,81 @@ mod tests {
     }
 }
 
-/// The machine's own wall clock, moved with `clock_settime` (Jepsen's bump on real hosts).
-/// Every shift is remembered and undone by [`SystemClock::restore`] or on drop, so the clock
-/// ends where real time is. It moves every process on the machine: only for a single local node
-/// or real hosts, and only when asked for explicitly.
+/// The machine's own wall clock, moved with `clock_settime` (Jepsen's bump on real hosts). It
+/// moves every process on the machine: only for a single local node or real hosts, and only
+/// when asked for explicitly.
+///
+/// Before the first shift it notes an anchor — the real time at a moment of `CLOCK_BOOTTIME`,
+/// which no `clock_settime` moves — and writes it to its record file, so that the true time is
+/// always known: every shift sets an absolute target (true time + offset), and the restore sets
+/// the true time itself, exactly (no drift from adding and subtracting). If faultline is killed
+/// mid-fault, `faultline clean` finds the record and restores the clock from it
+/// ([`restore_from_record`]).
 #[derive(Debug, Default)]
 pub struct SystemClock {
     applied_ms: i64,
+    anchor: Option<Anchor>,
+    record: Option<PathBuf>,
+}
+
+/// Real time (ns since the epoch) at a moment of `CLOCK_BOOTTIME` (ns).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Anchor {
+    /// `CLOCK_BOOTTIME` then.
+    pub boot_ns: i128,
+    /// `CLOCK_REALTIME` then, before any shift.
+    pub real_ns: i128,
+}
+
+impl Anchor {
+    /// The true real time when `CLOCK_BOOTTIME` reads `boot_ns`.
+    pub fn real_at(&self, boot_ns: i128) -> i128 {
+        self.real_ns + (boot_ns - self.boot_ns)
+    }
+
+    fn parse(text: &str) -> Option<Anchor> {
+        let mut words = text.split_whitespace();
+        Some(Anchor { boot_ns: words.next()?.parse().ok()?, real_ns: words.next()?.parse().ok()? })
+    }
+}
+
+fn now_ns(clock: nix::time::ClockId) -> std::io::Result<i128> {
+    let t = nix::time::clock_gettime(clock)?;
+    Ok(t.tv_sec() as i128 * 1_000_000_000 + t.tv_nsec() as i128)
+}
+
+fn set_real_ns(ns: i128) -> std::io::Result<()> {
+    let spec = nix::sys::time::TimeSpec::new((ns.div_euclid(1_000_000_000)) as i64, (ns.rem_euclid(1_000_000_000)) as i64);
+    Ok(nix::time::clock_settime(nix::time::ClockId::CLOCK_REALTIME, spec)?)
 }
 
 impl SystemClock {
-    /// Moves the wall clock by `ms` (negative: back).
-    pub fn shift_ms(&mut self, ms: i64) -> nix::Result<()> {
-        use nix::time::{clock_gettime, clock_settime, ClockId};
-        let now = clock_gettime(ClockId::CLOCK_REALTIME)?;
-        let shifted = now + nix::sys::time::TimeSpec::from(std::time::Duration::from_millis(ms.unsigned_abs()));
-        let target =
-            if ms >= 0 { shifted } else { now - nix::sys::time::TimeSpec::from(std::time::Duration::from_millis(ms.unsigned_abs())) };
-        clock_settime(ClockId::CLOCK_REALTIME, target)?;
-        self.applied_ms += ms;
+    /// A clock that keeps its restore record at `record` (in the run's scratch directory).
+    pub fn with_record(record: PathBuf) -> SystemClock {
+        SystemClock { record: Some(record), ..SystemClock::default() }
+    }
+
+    /// Moves the wall clock by `ms` milliseconds more (negative: back); the target is absolute,
+    /// the true time plus every shift applied so far.
+    pub fn shift_ms(&mut self, ms: i64) -> std::io::Result<()> {
+        use nix::time::ClockId;
+        let anchor = match self.anchor {
+            Some(a) => a,
+            None => {
+                let a = Anchor { boot_ns: now_ns(ClockId::CLOCK_BOOTTIME)?, real_ns: now_ns(ClockId::CLOCK_REALTIME)? };
+                // On disk before the clock moves: a killed run can always be undone.
+                if let Some(path) = &self.record {
+                    let file = std::fs::File::create(path)?;
+                    std::io::Write::write_all(&mut &file, format!("{} {}\n", a.boot_ns, a.real_ns).as_bytes())?;
+                    file.sync_all()?;
+                }
+                self.anchor = Some(a);
+                a
+            }
+        };
+        let target = self.applied_ms + ms;
+        set_real_ns(anchor.real_at(now_ns(ClockId::CLOCK_BOOTTIME)?) + target as i128 * 1_000_000)?;
+        self.applied_ms = target;
         Ok(())
     }
 
@@ -193,20 +252,59 @@ impl SystemClock {
         self.applied_ms
     }
 
-    /// Undoes every shift.
-    pub fn restore(&mut self) -> nix::Result<()> {
-        if self.applied_ms != 0 {
-            let back = -self.applied_ms;
-            self.shift_ms(back)?;
+    /// Sets the true time again and forgets the anchor (and its record).
+    pub fn restore(&mut self) -> std::io::Result<()> {
+        if let Some(anchor) = self.anchor {
+            set_real_ns(anchor.real_at(now_ns(nix::time::ClockId::CLOCK_BOOTTIME)?))?;
+            self.applied_ms = 0;
+            self.anchor = None;
+            if let Some(path) = &self.record {
+                let _ = std::fs::remove_file(path);
+            }
         }
         Ok(())
+    }
+}
+
+/// Restores the machine's clock from a record left by a run that was killed mid-fault, and
+/// removes the record: `Ok(Some(ms))` with how far off the clock was, `Ok(None)` if there is
+/// no record.
+pub fn restore_from_record(path: &Path) -> std::io::Result<Option<f64>> {
+    let text = match std::fs::read_to_string(path) {
+        Ok(t) => t,
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(None),
+        Err(e) => return Err(e),
+    };
+    let anchor = Anchor::parse(&text)
+        .ok_or_else(|| std::io::Error::new(std::io::ErrorKind::InvalidData, format!("{}: not a clock record", path.display())))?;
+    let truth = anchor.real_at(now_ns(nix::time::ClockId::CLOCK_BOOTTIME)?);
+    let off = now_ns(nix::time::ClockId::CLOCK_REALTIME)? - truth;
+    set_real_ns(truth)?;
+    std::fs::remove_file(path)?;
+    Ok(Some(off as f64 / 1e6))
+}
+
+#[cfg(test)]
+mod system_clock_tests {
+    use super::*;
+
+    #[test]
+    fn the_true_time_follows_the_boot_clock_from_the_anchor() {
+        let a = Anchor { boot_ns: 1_000, real_ns: 1_700_000_000_000_000_000 };
+        assert_eq!(a.real_at(1_000), a.real_ns);
+        assert_eq!(a.real_at(2_500_000_000), a.real_ns + 2_499_999_000);
+        assert_eq!(Anchor::parse("1000 1700000000000000000\n"), Some(a));
+        assert_eq!(Anchor::parse("1000"), None);
     }
 }
 
 impl Drop for SystemClock {
     fn drop(&mut self) {
         if let Err(e) = self.restore() {
-            eprintln!("faultline: could not restore the system clock ({e}); it is off by {} ms", self.applied_ms);
+            eprintln!(
+                "faultline: could not restore the system clock ({e}); it is off by {} ms (faultline clean restores it)",
+                self.applied_ms
+            );
         }
     }
 }

@@ -104,14 +104,18 @@ impl QueueSocket {
         // released at most about 1 ms late.
         let timeout = libc::timeval { tv_sec: 0, tv_usec: 1_000 };
         // SAFETY: setsockopt with a correctly sized timeval.
-        unsafe {
+        let set = unsafe {
             libc::setsockopt(
                 raw,
                 libc::SOL_SOCKET,
                 libc::SO_RCVTIMEO,
                 &timeout as *const _ as *const libc::c_void,
                 std::mem::size_of::<libc::timeval>() as u32,
-            );
+            )
+        };
+        // Without the timeout, packets would wait for the next one to arrive: refuse instead.
+        if set != 0 {
+            return Err(io::Error::last_os_error());
         }
         let cmd = vec![NFQNL_CFG_CMD_BIND, 0, 0, libc::AF_INET as u8];
         socket.send(&message(NFQNL_MSG_CONFIG, NLM_F_ACK, queue, &[(NFQA_CFG_CMD, cmd)]))?;

@@ -234,6 +234,8 @@ pub struct CleanReport {
     pub live_runs: Vec<String>,
     /// What could not be removed.
     pub problems: Vec<String>,
+    /// System clocks put back (runs killed mid clock fault).
+    pub clock_restored: Vec<String>,
 }
 
 /// Removes what runs that no longer have a live harness left behind: their processes,
@@ -291,6 +293,12 @@ pub fn clean_leftovers() -> Result<CleanReport, CommandError> {
             if name.len() > 8 && ours(name) && ip(&["link", "del", name]).is_ok() {
                 report.links += 1;
             }
+        }
+        // A run killed in the middle of a system clock fault left the clock moved.
+        match crate::clock::restore_from_record(&run_id.scratch_dir().join(crate::clock::SYSTEM_CLOCK_RECORD)) {
+            Ok(Some(off_ms)) => report.clock_restored.push(format!("run {id}: the system clock was off by {off_ms:.3} ms; restored")),
+            Ok(None) => {}
+            Err(e) => report.problems.push(format!("run {id}: cannot restore the system clock: {e}")),
         }
         let _ = std::fs::remove_dir_all(run_id.scratch_dir());
         let _ = std::fs::remove_file(PathBuf::from(LOCK_DIR).join(format!("{id}.pid")));

@@ -32,6 +32,8 @@ pub enum UnknownCause {
     MemoryBudget,
     /// Not decided because another key was already invalid.
     Cancelled,
+    /// Stopped from outside (a signal).
+    Interrupted,
 }
 
 impl UnknownCause {
@@ -41,6 +43,7 @@ impl UnknownCause {
             UnknownCause::TimeLimit => "the time limit was reached",
             UnknownCause::MemoryBudget => "the memory budget was reached",
             UnknownCause::Cancelled => "not decided: another key was already found invalid",
+            UnknownCause::Interrupted => "the check was interrupted",
         }
     }
 }
@@ -249,6 +252,7 @@ pub fn check_linearizable<M: Model>(
         memory_limit: options.max_memory,
         memory_used: AtomicUsize::new(0),
         cancel: AtomicBool::new(false),
+        interrupt: options.interrupt.clone(),
     };
     let parts: Vec<KeyPart<M::Op>> = keys.into_iter().map(|(k, (ops, pairs))| (k, ops, pairs)).collect();
     // Largest keys first, so that one long key does not start last.
@@ -277,6 +281,7 @@ pub fn check_linearizable<M: Model>(
                     Stop::TimeLimit => UnknownCause::TimeLimit,
                     Stop::MemoryBudget => UnknownCause::MemoryBudget,
                     Stop::Cancelled => UnknownCause::Cancelled,
+                    Stop::Interrupted => UnknownCause::Interrupted,
                 });
             }
             Found::NotLinearizable(witness) => {

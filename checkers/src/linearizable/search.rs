@@ -56,6 +56,7 @@ pub(crate) enum Stop {
     TimeLimit,
     MemoryBudget,
     Cancelled,
+    Interrupted,
 }
 
 /// Limits shared by all keys of one check.
@@ -64,12 +65,17 @@ pub(crate) struct Limits {
     pub memory_limit: usize,
     pub memory_used: AtomicUsize,
     pub cancel: AtomicBool,
+    /// Set from outside the check (a second Ctrl-C): stop every key.
+    pub interrupt: Option<std::sync::Arc<AtomicBool>>,
 }
 
 impl Limits {
     fn check(&self) -> Option<Stop> {
         if self.cancel.load(Ordering::Relaxed) {
             return Some(Stop::Cancelled);
+        }
+        if self.interrupt.as_ref().is_some_and(|i| i.load(Ordering::Relaxed)) {
+            return Some(Stop::Interrupted);
         }
         if self.deadline.is_some_and(|d| Instant::now() >= d) {
             return Some(Stop::TimeLimit);

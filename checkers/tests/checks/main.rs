@@ -4,5 +4,6 @@ mod support;
 
 mod anomalies;
 mod brute_force;
+mod fuzz;
 mod porcupine_data;
 mod properties;

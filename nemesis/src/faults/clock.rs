@@ -121,6 +121,12 @@ impl Fault for SystemBump {
         "clock"
     }
 
+    /// The restore record goes in the run's scratch directory, where `faultline clean` looks.
+    fn prepare(&mut self, cluster: &mut dyn ClusterControl) -> Result<(), FaultError> {
+        self.clock = SystemClock::with_record(cluster.scratch_dir().join(crate::clock::SYSTEM_CLOCK_RECORD));
+        Ok(())
+    }
+
     fn start(&mut self, cluster: &mut dyn ClusterControl, _context: &FaultContext, rng: &mut Rng) -> Result<FaultStarted, FaultError> {
         let ms = rng.below(2 * self.max_ms as u64 + 1) as i64 - self.max_ms;
         self.clock.shift_ms(ms).map_err(|e| FaultError::io("clock_settime", e))?;
