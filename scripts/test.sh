@@ -2,7 +2,8 @@
 # Runs every test of the workspace: unit, property, integration, CLI and real-cluster tests, and
 # a smoke run of the benchmarks and examples.
 #
-# The cluster tests need root, iproute2, iptables, etcd-server and libfaketime, and the report's
+# The cluster tests need root, iproute2, iptables, etcd-server, redis-server, redis-sentinel and
+# libfaketime, and the report's
 # browser test needs chromium; as root, this script installs whichever of them is missing (and
 # says so). Not as root, those tests say they skipped.
 set -euo pipefail
@@ -12,6 +13,8 @@ missing=()
 command -v ip >/dev/null || missing+=(iproute2)
 command -v iptables >/dev/null || missing+=(iptables)
 command -v etcd >/dev/null || missing+=(etcd-server)
+command -v redis-server >/dev/null || missing+=(redis-server)
+command -v redis-sentinel >/dev/null || missing+=(redis-sentinel)
 [ -e /usr/lib/x86_64-linux-gnu/faketime/libfaketime.so.1 ] || missing+=(libfaketime)
 command -v chromium >/dev/null || missing+=(chromium)
 if [ ${#missing[@]} -gt 0 ]; then

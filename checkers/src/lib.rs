@@ -25,9 +25,11 @@
 
 pub mod availability;
 mod checker;
+pub mod counter;
 pub mod linearizable;
 pub mod model;
 pub mod models;
+pub mod set;
 pub mod stats;
 pub mod synth;
 
@@ -48,6 +50,10 @@ pub enum CheckDetail {
     /// Counts per operation (informational: always valid; warns when an operation never
     /// succeeded).
     Stats(stats::StatsResult),
+    /// Every acknowledged add of a set is in the final read.
+    Set(set::SetResult),
+    /// Every read of a counter lies within what the increments allow.
+    Counter(counter::CounterResult),
     /// Several checkers, each under its name.
     Compose(Vec<Named>),
     /// The checker panicked: no verdict (`unknown`).

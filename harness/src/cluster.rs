@@ -80,7 +80,7 @@ impl Cluster {
             // is not up yet refuses at once.
             let mut still = Vec::new();
             for &i in &pending {
-                if let Err(reason) = db.ready(&self.nodes[i]).await {
+                if let Err(reason) = db.ready(&self.nodes[i], &self.nodes).await {
                     last_reason[i] = reason.to_string();
                     still.push(i);
                 }
@@ -106,7 +106,7 @@ impl Cluster {
         loop {
             let mut waiting = None;
             for node in nodes {
-                if let Err(reason) = db.ready(node).await {
+                if let Err(reason) = db.ready(node, nodes).await {
                     waiting = Some((node, reason));
                     break;
                 }
@@ -132,6 +132,12 @@ impl Cluster {
             });
         }
         for spec in &self.specs[i] {
+            for (path, contents) in &spec.files {
+                if !path.exists() {
+                    std::fs::write(path, contents)
+                        .map_err(|e| FaultError::io(format!("node {}: writing {}", node.name, path.display()), e))?;
+                }
+            }
             let mut envs = spec.envs.clone();
             envs.extend(self.envs[i].iter().cloned());
             let log = node.log_dir.join(format!("{}.log", spec.name));

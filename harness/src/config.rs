@@ -63,6 +63,21 @@ pub struct TestConfig {
     /// The etcd binary (a name on PATH, or a path).
     #[arg(long, default_value = "etcd")]
     pub etcd_binary: String,
+    /// Redis: milliseconds a sentinel waits for an unreachable primary before calling it down
+    /// (down-after-milliseconds).
+    #[arg(long, default_value_t = 2000)]
+    pub redis_down_after_ms: u64,
+    /// Redis: sentinel's failover-timeout, in milliseconds.
+    #[arg(long, default_value_t = 10000)]
+    pub redis_failover_timeout_ms: u64,
+    /// Redis: the primary refuses writes unless this many replicas acknowledged it within
+    /// --redis-min-replicas-max-lag seconds (0, as shipped: it never refuses).
+    #[arg(long, default_value_t = 0)]
+    pub redis_min_replicas_to_write: u32,
+    /// Redis: how recent, in seconds, a replica must be to count for
+    /// --redis-min-replicas-to-write.
+    #[arg(long, default_value_t = 10)]
+    pub redis_min_replicas_max_lag: u32,
     /// Seconds a node may take to become ready.
     #[arg(long, default_value_t = 30.0)]
     pub start_timeout: f64,
@@ -306,6 +321,24 @@ impl TestConfig {
         if c.etcd_binary.is_empty() {
             return Err(bad("etcd-binary", "must name a program"));
         }
+        if !(100..=600_000).contains(&c.redis_down_after_ms) {
+            return Err(bad("redis-down-after-ms", format!("must be between 100 and 600000, not {}", c.redis_down_after_ms)));
+        }
+        if !(1000..=3_600_000).contains(&c.redis_failover_timeout_ms) {
+            return Err(bad("redis-failover-timeout-ms", format!("must be between 1000 and 3600000, not {}", c.redis_failover_timeout_ms)));
+        }
+        if c.redis_min_replicas_to_write as usize >= c.nodes.max(1) {
+            return Err(bad(
+                "redis-min-replicas-to-write",
+                format!("must be less than --nodes ({}): there are {} replicas", c.nodes, c.nodes - 1),
+            ));
+        }
+        if !(1..=3600).contains(&c.redis_min_replicas_max_lag) {
+            return Err(bad(
+                "redis-min-replicas-max-lag",
+                format!("must be between 1 and 3600 seconds, not {}", c.redis_min_replicas_max_lag),
+            ));
+        }
 
         let kinds = self.fault_kinds()?;
         if kinds.contains(&FaultKind::Loss) && !(c.loss > 0.0 && c.loss <= 1.0) {
@@ -335,7 +368,14 @@ impl TestConfig {
             ));
         }
 
-        let db = c.target.build(&TargetOptions { bugs: c.bug.clone(), etcd_binary: c.etcd_binary.clone() });
+        let db = c.target.build(&TargetOptions {
+            bugs: c.bug.clone(),
+            etcd_binary: c.etcd_binary.clone(),
+            redis_down_after_ms: c.redis_down_after_ms,
+            redis_failover_timeout_ms: c.redis_failover_timeout_ms,
+            redis_min_replicas_to_write: c.redis_min_replicas_to_write,
+            redis_min_replicas_max_lag: c.redis_min_replicas_max_lag,
+        });
         let workload = c.workload.build(&WorkloadOptions { ops_per_key: c.ops_per_key });
         db.supports(workload.as_ref()).map_err(|e| bad("workload", e.to_string()))?;
 

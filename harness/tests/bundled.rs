@@ -173,3 +173,40 @@ fn restarts_under_the_rw_register_workload_are_survived() {
     let Some(checkers::CheckDetail::Stats(stats)) = stats else { panic!("a stats result") };
     assert_eq!(stats.by_f.keys().cloned().collect::<Vec<_>>(), vec!["read".to_string(), "write".to_string()]);
 }
+
+/// The set and counter workloads against the correct node under partitions and kills: valid.
+#[test]
+fn set_and_counter_are_valid_under_partition_and_kill() {
+    if !common::can_run(&["ip", "iptables"]) {
+        return;
+    }
+    let _serial = SERIAL.lock().unwrap_or_else(|p| p.into_inner());
+    for workload in ["set", "counter"] {
+        let args: Vec<String> = format!("--workload {workload} --nemesis partition,kill --nemesis-interval 3 --time-limit 15")
+            .split(' ')
+            .map(String::from)
+            .collect();
+        let args: Vec<&str> = args.iter().map(String::as_str).collect();
+        let (code, results, out, _) = run(workload, &args);
+        assert_eq!(code, Some(0), "{workload}: {out}");
+        assert!(results.ops.ok > 200, "{workload}: {:?}", results.ops);
+        assert!(!windows(&results).is_empty(), "{workload}: faults happened");
+    }
+}
+
+/// `lazy-fsync` acknowledges before its state is on disk: killing every node loses
+/// acknowledged adds, which the set checker names.
+#[test]
+fn lazy_fsync_loses_acknowledged_set_elements_under_kill() {
+    if !common::can_run(&["ip", "iptables"]) {
+        return;
+    }
+    let _serial = SERIAL.lock().unwrap_or_else(|p| p.into_inner());
+    let args: Vec<&str> =
+        "--workload set --bug lazy-fsync --nemesis kill --kill-targets all --nemesis-interval 3 --time-limit 20".split(' ').collect();
+    let (code, results, out, _) = run("lazy-fsync-set", &args);
+    assert_eq!(code, Some(1), "{out}");
+    let detail = results.checks.parts().into_iter().find(|(n, _)| *n == "set").map(|(_, r)| r.detail.clone());
+    let Some(checkers::CheckDetail::Set(set)) = detail else { panic!("a set result") };
+    assert!(!set.keys[0].lost.is_empty(), "{:?}", set.keys[0]);
+}

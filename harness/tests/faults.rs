@@ -370,3 +370,19 @@ fn a_signal_ends_the_recovery_wait_at_once() {
     assert_eq!(status.code(), Some(2));
     assert!(namespaces_of(&store.run_id()).is_empty(), "and cleaned up");
 }
+
+/// The set and counter workloads against etcd under partitions and kills: valid (issue 12).
+#[test]
+fn etcd_set_and_counter_are_valid_under_partition_and_kill() {
+    if !can_run() {
+        return;
+    }
+    let _serial = SERIAL.lock().unwrap_or_else(|p| p.into_inner());
+    for workload in ["set", "counter"] {
+        let store = Store::new(&format!("etcd-{workload}"));
+        let o =
+            faultline(&store, "15", &["--workload", workload, "--nemesis", "partition,kill", "--nemesis-interval", "3"]).output().unwrap();
+        assert_eq!(o.status.code(), Some(0), "{workload}: {}", text(&o));
+        assert!(store.results().ops.ok > 200, "{workload}: {:?}", store.results().ops);
+    }
+}

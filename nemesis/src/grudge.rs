@@ -22,6 +22,10 @@ pub enum Shape {
     Bridge,
     /// Isolate the current primaries (leaders) from the rest.
     Primaries,
+    /// The current primary and one other node on one side, the rest on the other: the primary
+    /// keeps a replica and goes on accepting writes while the majority elects another (the
+    /// partition that makes Redis Sentinel lose acknowledged writes).
+    PrimaryMinority,
     /// One random node drops a random other node's packets; the other still hears it.
     OneWay,
     /// Given on the command line: `n1,n2|n3,n4,n5` (groups that cannot talk to each other) or
@@ -38,9 +42,10 @@ impl Shape {
             "majorities-ring" => Shape::MajoritiesRing,
             "bridge" => Shape::Bridge,
             "primaries" => Shape::Primaries,
+            "primary-minority" => Shape::PrimaryMinority,
             "one-way" => Shape::OneWay,
             other if other.contains('|') || other.contains('>') => Shape::Explicit(other.to_string()),
-            other => return Err(format!("unknown partition `{other}`: one, halves, majorities-ring, bridge, primaries, one-way, or a grudge such as `n1,n2|n3,n4,n5` or `n1>n2`")),
+            other => return Err(format!("unknown partition `{other}`: one, halves, majorities-ring, bridge, primaries, primary-minority, one-way, or a grudge such as `n1,n2|n3,n4,n5` or `n1>n2`")),
         })
     }
 
@@ -64,6 +69,7 @@ impl Shape {
             Shape::MajoritiesRing => "majorities-ring".into(),
             Shape::Bridge => "bridge".into(),
             Shape::Primaries => "primaries".into(),
+            Shape::PrimaryMinority => "primary-minority".into(),
             Shape::OneWay => "one-way".into(),
             Shape::Explicit(text) => text.clone(),
         }
@@ -98,6 +104,13 @@ impl Shape {
                     return Err("no primary is known right now".into());
                 }
                 complete(&[primaries.to_vec(), rest])
+            }
+            Shape::PrimaryMinority => {
+                let Some(primary) = primaries.first() else { return Err("no primary is known right now".into()) };
+                let other = shuffled.iter().find(|n| *n != primary).cloned();
+                let minority: Vec<String> = std::iter::once(primary.clone()).chain(other).collect();
+                let rest: Vec<String> = nodes.iter().filter(|n| !minority.contains(n)).cloned().collect();
+                complete(&[minority, rest])
             }
             Shape::OneWay => {
                 let mut g = Grudge::new();
@@ -300,6 +313,20 @@ mod tests {
         assert_eq!(heard_by(&g, "n3", &all), BTreeSet::from(["n3".to_string()]));
         assert_eq!(heard_by(&g, "n1", &all).len(), 4);
         assert!(Shape::Primaries.grudge(&all, &[], &mut Rng::new(1)).is_err());
+    }
+
+    #[test]
+    fn primary_minority_keeps_the_primary_with_one_other_node() {
+        let all = nodes(5);
+        for seed in 0..10 {
+            let g = Shape::PrimaryMinority.grudge(&all, &["n2".to_string()], &mut Rng::new(seed)).unwrap();
+            let side = heard_by(&g, "n2", &all);
+            assert_eq!(side.len(), 2, "the primary and one other: {side:?}");
+            let other = side.iter().find(|n| *n != "n2").unwrap();
+            assert_eq!(heard_by(&g, other, &all), side);
+            assert!(all.iter().filter(|n| !side.contains(*n)).all(|n| heard_by(&g, n, &all).len() == 3), "the rest hear each other");
+        }
+        assert!(Shape::PrimaryMinority.grudge(&all, &[], &mut Rng::new(1)).is_err());
     }
 
     #[test]

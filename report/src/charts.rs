@@ -8,9 +8,9 @@ use history::Outcome;
 use crate::html::{esc, row};
 use crate::ops::Drawn;
 
-const WIDTH: f64 = 960.0;
+pub const WIDTH: f64 = 960.0;
 const HEIGHT: f64 = 180.0;
-const LEFT: f64 = 48.0;
+pub const LEFT: f64 = 48.0;
 const BOTTOM: f64 = 22.0;
 
 /// Completions per second over time, one line per outcome, faults shaded.
@@ -60,7 +60,8 @@ pub fn fault_shading(svg: &mut String, drawn: &Drawn, x: impl Fn(f64) -> f64, bo
     }
 }
 
-fn axes(svg: &mut String, span_s: f64, x: impl Fn(f64) -> f64, bottom: f64) {
+/// The time axis, in seconds.
+pub fn axes(svg: &mut String, span_s: f64, x: impl Fn(f64) -> f64, bottom: f64) {
     let _ = write!(svg, r#"<line class="axis" x1="{LEFT}" y1="{bottom}" x2="{}" y2="{bottom}"/>"#, WIDTH - 8.0);
     let step = nice_step(span_s / 8.0);
     let mut t = 0.0;

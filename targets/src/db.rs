@@ -35,6 +35,9 @@ pub struct ProcessSpec {
     pub args: Vec<String>,
     /// Extra environment variables.
     pub envs: Vec<(String, String)>,
+    /// Files written before the process first starts, when they do not exist yet (a config
+    /// file the process rewrites as it runs, kept across its restarts).
+    pub files: Vec<(PathBuf, String)>,
 }
 
 /// A program the target needs, and the Debian package that provides it.
@@ -109,8 +112,9 @@ pub trait Db: Send + Sync {
     /// restarted the same way, on the same data dir, after a kill). `run_id` is unique per run.
     fn processes(&self, node: &Node, cluster: &[Node], run_id: &str) -> Vec<ProcessSpec>;
 
-    /// `Ok` once `node` serves clients; `Err` says what is still missing.
-    fn ready<'a>(&'a self, node: &'a Node) -> BoxFuture<'a, Result<(), NotReady>>;
+    /// `Ok` once `node`, a member of `cluster`, serves clients; `Err` says what is still
+    /// missing.
+    fn ready<'a>(&'a self, node: &'a Node, cluster: &'a [Node]) -> BoxFuture<'a, Result<(), NotReady>>;
 
     /// Once, after every node is ready (e.g. joining replicas to a primary).
     fn setup<'a>(&'a self, _cluster: &'a [Node]) -> BoxFuture<'a, Result<(), DbError>> {

@@ -9,6 +9,7 @@
 pub mod bundled;
 mod db;
 pub mod etcd;
+pub mod redis;
 
 use serde::{Deserialize, Serialize};
 
@@ -26,6 +27,9 @@ pub enum TargetKind {
     /// etcd with serializable reads: each node answers reads alone, without a quorum (etcd's
     /// documented trade-off; stale under partitions).
     EtcdSerializable,
+    /// Redis 7 with Sentinel from Debian's redis-server and redis-sentinel (installed when
+    /// missing): a primary, replicas, automatic failover.
+    Redis,
 }
 
 /// What a target may be configured with.
@@ -35,6 +39,14 @@ pub struct TargetOptions {
     pub bugs: Vec<bundled::Bug>,
     /// The etcd binary.
     pub etcd_binary: String,
+    /// Redis: sentinel's down-after-milliseconds.
+    pub redis_down_after_ms: u64,
+    /// Redis: sentinel's failover-timeout, in milliseconds.
+    pub redis_failover_timeout_ms: u64,
+    /// Redis: the primary's min-replicas-to-write.
+    pub redis_min_replicas_to_write: u32,
+    /// Redis: the primary's min-replicas-max-lag, in seconds.
+    pub redis_min_replicas_max_lag: u32,
 }
 
 impl TargetKind {
@@ -44,6 +56,12 @@ impl TargetKind {
             TargetKind::Bundled => Box::new(bundled::Bundled::new(options.bugs.clone())),
             TargetKind::Etcd => Box::new(etcd::Etcd { binary: options.etcd_binary.clone(), serializable_reads: false }),
             TargetKind::EtcdSerializable => Box::new(etcd::Etcd { binary: options.etcd_binary.clone(), serializable_reads: true }),
+            TargetKind::Redis => Box::new(redis::Redis::new(
+                options.redis_down_after_ms,
+                options.redis_failover_timeout_ms,
+                options.redis_min_replicas_to_write,
+                options.redis_min_replicas_max_lag,
+            )),
         }
     }
 
@@ -53,6 +71,7 @@ impl TargetKind {
             TargetKind::Bundled => "bundled",
             TargetKind::Etcd => "etcd",
             TargetKind::EtcdSerializable => "etcd-serializable",
+            TargetKind::Redis => "redis",
         }
     }
 }
@@ -64,7 +83,14 @@ mod tests {
 
     #[test]
     fn names_agree_between_clap_serde_and_the_registry() {
-        let options = TargetOptions { bugs: Vec::new(), etcd_binary: "etcd".into() };
+        let options = TargetOptions {
+            bugs: Vec::new(),
+            etcd_binary: "etcd".into(),
+            redis_down_after_ms: 2000,
+            redis_failover_timeout_ms: 10_000,
+            redis_min_replicas_to_write: 0,
+            redis_min_replicas_max_lag: 10,
+        };
         for kind in TargetKind::value_variants() {
             let clap_name = kind.to_possible_value().map(|v| v.get_name().to_string());
             assert_eq!(clap_name.as_deref(), Some(kind.name()));

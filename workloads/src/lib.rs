@@ -8,9 +8,11 @@
 #![deny(missing_docs)]
 
 pub mod client;
+pub mod counter;
 pub mod generator;
 pub mod register;
 pub mod rw_register;
+pub mod set;
 mod workload;
 
 use serde::{Deserialize, Serialize};
@@ -29,6 +31,12 @@ pub enum WorkloadKind {
     /// Read and blind write (no compare-and-set) on rotating keys; linearizability with the
     /// register model, per key.
     RwRegister,
+    /// Unique adds to one set, then a final read of the whole set; every acknowledged add must
+    /// be in it (lost, unexpected, duplicated, recovered elements).
+    Set,
+    /// Increments and reads of one counter; every read must lie between the increments that
+    /// surely happened and those that may have.
+    Counter,
 }
 
 /// What a workload may be configured with.
@@ -44,6 +52,8 @@ impl WorkloadKind {
         match self {
             WorkloadKind::Register => Box::new(register::Register { ops_per_key: options.ops_per_key }),
             WorkloadKind::RwRegister => Box::new(rw_register::RwRegister { ops_per_key: options.ops_per_key }),
+            WorkloadKind::Set => Box::new(set::Set),
+            WorkloadKind::Counter => Box::new(counter::Counter),
         }
     }
 
@@ -52,6 +62,8 @@ impl WorkloadKind {
         match self {
             WorkloadKind::Register => "register",
             WorkloadKind::RwRegister => "rw-register",
+            WorkloadKind::Set => "set",
+            WorkloadKind::Counter => "counter",
         }
     }
 }
@@ -69,6 +81,7 @@ mod tests {
             assert_eq!(serde_json::to_value(kind).unwrap(), kind.name());
             let w = kind.build(&WorkloadOptions { ops_per_key: 10 });
             assert!(!w.operations().is_empty() && !w.checkers().is_empty());
+            assert_eq!(w.name(), kind.name());
         }
     }
 }

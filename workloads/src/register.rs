@@ -20,6 +20,10 @@ pub struct Register {
 }
 
 impl Workload for Register {
+    fn name(&self) -> &'static str {
+        "register"
+    }
+
     fn operations(&self) -> &'static [&'static str] {
         &["read", "write", "cas"]
     }

@@ -19,6 +19,10 @@ pub struct RwRegister {
 }
 
 impl Workload for RwRegister {
+    fn name(&self) -> &'static str {
+        "rw-register"
+    }
+
     fn operations(&self) -> &'static [&'static str] {
         &["read", "write"]
     }

@@ -9,6 +9,10 @@ use crate::generator::BoxGen;
 /// A workload. A new one is one file with an implementation of this trait, and one variant in
 /// [`crate::WorkloadKind`].
 pub trait Workload: Send + Sync {
+    /// Its name (`--workload`): a target's client may map the same operation differently per
+    /// workload (`add` to a set, or to a counter).
+    fn name(&self) -> &'static str;
+
     /// The operations (`f`s) its clients perform: a target must support every one.
     fn operations(&self) -> &'static [&'static str];
 

@@ -3,7 +3,9 @@
 //! here is shown as a table of its result's fields.
 
 mod availability;
+mod counter;
 mod linearizable;
+mod set;
 mod stats;
 
 use std::fmt::Write;
@@ -32,6 +34,8 @@ pub(crate) fn verdict_lines(out: &mut String, result: &CheckResult) {
         match &part.detail {
             CheckDetail::Linearizable(l) => linearizable::verdict_line(out, l),
             CheckDetail::Stats(s) => stats::verdict_line(out, s),
+            CheckDetail::Set(s) => set::verdict_line(out, s),
+            CheckDetail::Counter(c) => counter::verdict_line(out, c),
             CheckDetail::Availability(_) => {}
             other => generic_line(out, name, part.valid, other),
         }
@@ -43,6 +47,8 @@ pub(crate) fn sections(out: &mut String, result: &CheckResult, drawn: &Drawn) {
     for (name, part) in parts(result) {
         match &part.detail {
             CheckDetail::Linearizable(l) => linearizable::sections(out, l, drawn),
+            CheckDetail::Set(s) => set::sections(out, s, drawn),
+            CheckDetail::Counter(c) => counter::sections(out, c),
             CheckDetail::Availability(_) | CheckDetail::Stats(_) => {}
             other => generic_section(out, name, other),
         }
@@ -77,6 +83,8 @@ fn explain_raw(result: &CheckResult) -> String {
             CheckDetail::Linearizable(l) => linearizable::explain(l),
             CheckDetail::Availability(a) => availability::explain(a),
             CheckDetail::Stats(s) => stats::explain(s),
+            CheckDetail::Set(s) => set::explain(s),
+            CheckDetail::Counter(c) => counter::explain(c),
             CheckDetail::Crashed { message } => format!("unknown: the {name} checker crashed: {message}\n"),
             CheckDetail::Compose(_) => format!("{}: {name}\n", part.valid.as_str()),
         };

@@ -1,4 +1,7 @@
-//! The bundled KV node's client (`targets::kv`): `POST /kv/read|write|cas` with JSON.
+//! The bundled KV node's client: `POST /kv/read|write|cas` with JSON. The node holds registers
+//! only; for the `set` and `counter` workloads an `add` is a compare-and-set loop on one
+//! register (read it, compare-and-set it to the new list or sum; on a failed compare — which
+//! certainly changed nothing — read again), and a `read` reads the register.
 
 use std::time::Duration;
 
@@ -6,17 +9,24 @@ use serde_json::{json, Value};
 
 use workloads::{BoxFuture, Client, Completion, Invocation};
 
+/// What a failed compare answers (certainly not applied).
+const COMPARE_FAILED: &str = "compare failed";
+/// Compare-and-set attempts of one `add` before it is given up (not applied) as contended.
+const CAS_ATTEMPTS: usize = 30;
+
 /// A client of one bundled node.
 pub struct BundledClient {
     http: reqwest::Client,
     base: String,
+    workload: &'static str,
 }
 
 impl BundledClient {
-    /// A client of the node at `base` (`http://10.200.1.1:8080`), each request bounded by `timeout`.
-    pub fn new(base: &str, timeout: Duration) -> reqwest::Result<BundledClient> {
+    /// A client of the node at `base` (`http://10.200.1.1:8080`) for `workload`, each request
+    /// bounded by `timeout`.
+    pub fn new(base: &str, workload: &'static str, timeout: Duration) -> reqwest::Result<BundledClient> {
         let http = reqwest::Client::builder().timeout(timeout).connect_timeout(timeout).no_proxy().build()?;
-        Ok(BundledClient { http, base: base.trim_end_matches('/').to_string() })
+        Ok(BundledClient { http, base: base.trim_end_matches('/').to_string(), workload })
     }
 }
 
@@ -29,13 +39,65 @@ impl Client for BundledClient {
 impl BundledClient {
     async fn call(&self, op: &Invocation) -> Completion {
         let key = op.key.as_ref().map(|k| k.to_string()).unwrap_or_else(|| "r".into());
-        let (path, body) = match op.f.as_str() {
-            "read" => ("read", json!({ "key": key })),
-            "write" => ("write", json!({ "key": key, "value": op.value })),
-            "cas" => ("cas", json!({ "key": key, "from": op.value.get(0), "to": op.value.get(1) })),
-            other => return Completion::Fail(format!("the bundled client has no operation `{other}`")),
-        };
-        let is_read = op.f == "read";
+        match (self.workload, op.f.as_str()) {
+            ("set", "add") => {
+                let element = op.value.clone();
+                self.update(
+                    &key,
+                    move |current| {
+                        Value::Array(current.as_array().cloned().unwrap_or_default().into_iter().chain([element.clone()]).collect())
+                    },
+                    op.value.clone(),
+                )
+                .await
+            }
+            ("set", "read") => match self.request("read", json!({ "key": key })).await {
+                Completion::Ok(Value::Null) => Completion::Ok(json!([])),
+                other => other,
+            },
+            ("counter", "add") => {
+                let n = op.value.as_i64().unwrap_or(1);
+                self.update(&key, move |current| json!(current.as_i64().unwrap_or(0) + n), op.value.clone()).await
+            }
+            ("counter", "read") => match self.request("read", json!({ "key": key })).await {
+                Completion::Ok(v) => Completion::Ok(json!(v.as_i64().unwrap_or(0))),
+                other => other,
+            },
+            (_, "read") => self.request("read", json!({ "key": key })).await,
+            (_, "write") => match self.request("write", json!({ "key": key, "value": op.value })).await {
+                Completion::Ok(_) => Completion::Ok(op.value.clone()),
+                other => other,
+            },
+            (_, "cas") => match self.request("cas", json!({ "key": key, "from": op.value.get(0), "to": op.value.get(1) })).await {
+                Completion::Ok(_) => Completion::Ok(op.value.clone()),
+                other => other,
+            },
+            (workload, other) => Completion::Fail(format!("the bundled client has no operation `{other}` for the {workload} workload")),
+        }
+    }
+
+    /// Read the register, compare-and-set it to `change(current)`; again on a failed compare.
+    async fn update(&self, key: &str, change: impl Fn(&Value) -> Value, result: Value) -> Completion {
+        for _ in 0..CAS_ATTEMPTS {
+            let current = match self.request("read", json!({ "key": key })).await {
+                Completion::Ok(v) => v,
+                // Nothing was written yet.
+                other => return other,
+            };
+            let next = change(&current);
+            match self.request("cas", json!({ "key": key, "from": current, "to": next })).await {
+                Completion::Ok(_) => return Completion::Ok(result),
+                Completion::Fail(e) if e == COMPARE_FAILED => continue,
+                other => return other,
+            }
+        }
+        Completion::Fail(format!("the compare failed {CAS_ATTEMPTS} times in a row (contention): not applied"))
+    }
+
+    /// One request: `Ok` with the value, `Fail` when it certainly did not happen (a read, a
+    /// refused connection, a failed compare, a 503), `Info` when it may have.
+    async fn request(&self, path: &str, body: Value) -> Completion {
+        let is_read = path == "read";
         let response = match self.http.post(format!("{}/kv/{path}", self.base)).json(&body).send().await {
             Ok(r) => r,
             // Never sent, or a read (which changes nothing): certainly not applied.
@@ -49,8 +111,8 @@ impl BundledClient {
             Err(e) => return Completion::Info(e.to_string()),
         };
         match status.as_u16() {
-            200 if answer["ok"] == true => Completion::Ok(if is_read { answer["value"].clone() } else { op.value.clone() }),
-            200 => Completion::Fail("compare failed".into()),
+            200 if answer["ok"] == true => Completion::Ok(answer["value"].clone()),
+            200 => Completion::Fail(COMPARE_FAILED.into()),
             503 => Completion::Fail(answer["error"].as_str().unwrap_or("unavailable").to_string()),
             _ if is_read => Completion::Fail(answer["error"].as_str().unwrap_or("error").to_string()),
             _ => Completion::Info(answer["error"].as_str().unwrap_or("error").to_string()),

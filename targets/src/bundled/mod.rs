@@ -73,7 +73,7 @@ impl Db for Bundled {
     }
 
     fn operations(&self) -> &'static [&'static str] {
-        &["read", "write", "cas"]
+        &["read", "write", "cas", "add"]
     }
 
     fn processes(&self, node: &Node, cluster: &[Node], _run_id: &str) -> Vec<ProcessSpec> {
@@ -93,10 +93,10 @@ impl Db for Bundled {
             args.push("--bug".into());
             args.push(bug.name().to_string());
         }
-        vec![ProcessSpec { name: "node".into(), program: self.program.clone(), args, envs: Vec::new() }]
+        vec![ProcessSpec { name: "node".into(), program: self.program.clone(), args, envs: Vec::new(), files: Vec::new() }]
     }
 
-    fn ready<'a>(&'a self, node: &'a Node) -> BoxFuture<'a, Result<(), NotReady>> {
+    fn ready<'a>(&'a self, node: &'a Node, _cluster: &'a [Node]) -> BoxFuture<'a, Result<(), NotReady>> {
         Box::pin(async move {
             let http =
                 reqwest::Client::builder().timeout(std::time::Duration::from_millis(500)).no_proxy().build().map_err(NotReady::because)?;
@@ -112,7 +112,7 @@ impl Db for Bundled {
 
     fn client(&self, workload: &dyn Workload, node: &Node, options: &ClientOptions) -> Result<Box<dyn Client>, DbError> {
         self.supports(workload)?;
-        let client = BundledClient::new(&Self::url(node), options.timeout)
+        let client = BundledClient::new(&Self::url(node), workload.name(), options.timeout)
             .map_err(|e| DbError::Client { node: node.name.clone(), message: e.to_string() })?;
         Ok(Box::new(client))
     }

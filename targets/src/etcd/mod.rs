@@ -55,7 +55,7 @@ impl Db for Etcd {
     }
 
     fn operations(&self) -> &'static [&'static str] {
-        &["read", "write", "cas"]
+        &["read", "write", "cas", "add"]
     }
 
     fn processes(&self, node: &Node, cluster: &[Node], run_id: &str) -> Vec<ProcessSpec> {
@@ -86,10 +86,10 @@ impl Db for Etcd {
         .iter()
         .map(|a| a.to_string())
         .collect();
-        vec![ProcessSpec { name: "node".into(), program: self.binary.clone(), args, envs: Vec::new() }]
+        vec![ProcessSpec { name: "node".into(), program: self.binary.clone(), args, envs: Vec::new(), files: Vec::new() }]
     }
 
-    fn ready<'a>(&'a self, node: &'a Node) -> BoxFuture<'a, Result<(), NotReady>> {
+    fn ready<'a>(&'a self, node: &'a Node, _cluster: &'a [Node]) -> BoxFuture<'a, Result<(), NotReady>> {
         Box::pin(async move {
             let body = Self::status(&Self::http()?, node).await?;
             match body["leader"].as_str() {
@@ -118,7 +118,7 @@ impl Db for Etcd {
 
     fn client(&self, workload: &dyn Workload, node: &Node, options: &ClientOptions) -> Result<Box<dyn Client>, DbError> {
         self.supports(workload)?;
-        let client = EtcdClient::new(&Self::client_url(node), options.timeout, self.serializable_reads)
+        let client = EtcdClient::new(&Self::client_url(node), workload.name(), options.timeout, self.serializable_reads)
             .map_err(|e| DbError::Client { node: node.name.clone(), message: e.to_string() })?;
         Ok(Box::new(client))
     }
