@@ -562,6 +562,8 @@ mod tests {
                         format!("{}", rng.below(1_000_000) as f64 / 997.0)
                     } else if t == id(clap::value_parser!(i64).into()) {
                         format!("{}", rng.below(20_000) as i64 - 10_000)
+                    } else if t == id(clap::value_parser!(u32).into()) {
+                        format!("{}", rng.below(u32::MAX as u64))
                     } else if t == clap::builder::ValueParser::string().type_id() || t == clap::builder::ValueParser::path_buf().type_id() {
                         let words = ["a", "x y", "n1,n2|n3", "'q'", "$HOME", "--dash", "é"];
                         rng.pick(&words).map(|w| w.to_string()).unwrap_or_default()
