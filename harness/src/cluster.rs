@@ -15,6 +15,9 @@ use targets::{Db, Node, ProcessSpec};
 /// (port taken, binary gone) is a failed restart, not a restart.
 const SETTLE: Duration = Duration::from_millis(150);
 
+/// How long processes with a stop signal get to exit at the end, before SIGKILL.
+const STOP_GRACE: Duration = Duration::from_secs(3);
+
 /// Nodes, their processes and their network.
 pub struct Cluster {
     /// The nodes, in order.
@@ -141,6 +144,16 @@ impl Cluster {
             let mut envs = spec.envs.clone();
             envs.extend(self.envs[i].iter().cloned());
             let log = node.log_dir.join(format!("{}.log", spec.name));
+            // Marks each start in the log (a readiness check on the log looks after the last),
+            // with the command, for whoever debugs a node that would not start.
+            let command: Vec<String> = std::iter::once(&spec.program).chain(&spec.args).map(|w| crate::config::shell_quote(w)).collect();
+            let marker = format!("{} {} ===\n", targets::spec::START_MARKER, command.join(" "));
+            std::fs::OpenOptions::new()
+                .create(true)
+                .append(true)
+                .open(&log)
+                .and_then(|mut f| std::io::Write::write_all(&mut f, marker.as_bytes()))
+                .map_err(|e| FaultError::io(format!("node {}: writing {}", node.name, log.display()), e))?;
             let process = NodeProcess::spawn(&node.namespace, &spec.program, &spec.args, &envs, &log)
                 .map_err(|e| FaultError::Node { node: node.name.clone(), message: format!("cannot start {}: {e}", spec.program) })?;
             self.processes[i].push(process);
@@ -197,6 +210,20 @@ impl Cluster {
     /// Kills every process, then removes the network. Returns how long it took and any problems.
     pub fn teardown(&mut self) -> (Duration, Vec<String>) {
         let started = Instant::now();
+        // Processes the target stops politely get the signal, and a moment to exit.
+        let mut signalled = Vec::new();
+        for (i, (processes, specs)) in self.processes.iter_mut().zip(&self.specs).enumerate() {
+            for (j, (p, spec)) in processes.iter_mut().zip(specs).enumerate() {
+                let Some(signal) = spec.stop_signal.as_deref().and_then(|s| s.parse::<nix::sys::signal::Signal>().ok()) else { continue };
+                let _ = p.resume();
+                if p.signal(signal).is_ok() {
+                    signalled.push((i, j));
+                }
+            }
+        }
+        while started.elapsed() < STOP_GRACE && signalled.iter().any(|&(i, j)| self.processes[i][j].exited().is_none()) {
+            std::thread::sleep(Duration::from_millis(20));
+        }
         for p in self.processes.iter_mut().flatten() {
             let _ = p.resume();
             p.kill();

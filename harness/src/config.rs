@@ -24,9 +24,14 @@ pub struct TestConfig {
     /// The system under test.
     #[arg(long, value_enum, default_value = "bundled")]
     pub target: TargetKind,
-    /// Bugs to switch on in the bundled node (repeatable).
-    #[arg(long, value_enum)]
-    pub bug: Vec<Bug>,
+    /// A target described in a spec file (TOML) instead of --target: how to start a node, how
+    /// to know it is ready, and an HTTP request per operation (see examples/etcd.toml).
+    #[arg(long, value_name = "FILE")]
+    pub target_spec: Option<PathBuf>,
+    /// Bugs to switch on (repeatable): the bundled node's (stale-read, lazy-fsync,
+    /// small-quorum, lease-read), or those a --target-spec lists under [bugs].
+    #[arg(long)]
+    pub bug: Vec<String>,
     /// What the clients do, and how the history is checked.
     #[arg(long, value_enum, default_value = "register")]
     pub workload: WorkloadKind,
@@ -78,7 +83,8 @@ pub struct TestConfig {
     /// --redis-min-replicas-to-write.
     #[arg(long, default_value_t = 10)]
     pub redis_min_replicas_max_lag: u32,
-    /// Seconds a node may take to become ready.
+    /// Seconds a node may take to become ready (a --target-spec's `[ready] timeout_seconds`,
+    /// when it has one, replaces this).
     #[arg(long, default_value_t = 30.0)]
     pub start_timeout: f64,
     /// Do not install missing system packages with apt-get; stop with the install command.
@@ -121,6 +127,10 @@ pub struct TestConfig {
     /// How a libfaketime clock fault moves clocks.
     #[arg(long, value_enum, default_value = "mixed")]
     pub clock_mode: ClockMode,
+    /// The faultline binary that runs the bundled node (default: this one). For running tests
+    /// from another program (a benchmark) that is not faultline itself.
+    #[arg(long, hide = true)]
+    pub bundled_binary: Option<PathBuf>,
     /// For tests of faultline itself: panic after this many seconds of workload.
     #[arg(long, hide = true)]
     pub fail_after: Option<f64>,
@@ -173,6 +183,8 @@ pub struct Plan {
     pub seed: u64,
     /// The target.
     pub db: Box<dyn Db>,
+    /// The target's name (`etcd`, or a spec's `name`).
+    pub target_name: String,
     /// The workload.
     pub workload: Box<dyn Workload>,
     /// The faults, in the order of their kinds.
@@ -310,13 +322,14 @@ impl TestConfig {
             None => nemesis_interval,
         };
         let fail_after = c.fail_after.map(|s| seconds("fail-after", s, true, MAX_SECONDS)).transpose()?;
-        let name = c.name.clone().unwrap_or_else(|| format!("{}-{}", c.target.name(), c.workload.name()));
-        results::validate_name(&name).map_err(|e| bad("name", e))?;
         if c.store.as_os_str().is_empty() {
             return Err(bad("store", "must name a directory"));
         }
-        if !c.bug.is_empty() && c.target != TargetKind::Bundled {
-            return Err(bad("bug", "applies to the bundled target only"));
+        if c.target_spec.is_some() && c.target != TargetKind::Bundled {
+            return Err(bad("target-spec", format!("replaces --target: leave out --target {}", c.target.name())));
+        }
+        if !c.bug.is_empty() && c.target != TargetKind::Bundled && c.target_spec.is_none() {
+            return Err(bad("bug", "applies to the bundled target and to spec targets with [bugs] only"));
         }
         if c.etcd_binary.is_empty() {
             return Err(bad("etcd-binary", "must name a program"));
@@ -368,14 +381,38 @@ impl TestConfig {
             ));
         }
 
-        let db = c.target.build(&TargetOptions {
-            bugs: c.bug.clone(),
-            etcd_binary: c.etcd_binary.clone(),
-            redis_down_after_ms: c.redis_down_after_ms,
-            redis_failover_timeout_ms: c.redis_failover_timeout_ms,
-            redis_min_replicas_to_write: c.redis_min_replicas_to_write,
-            redis_min_replicas_max_lag: c.redis_min_replicas_max_lag,
-        });
+        let faultline = match &c.bundled_binary {
+            Some(binary) => binary.display().to_string(),
+            None => std::env::current_exe().map(|p| p.display().to_string()).unwrap_or_else(|_| "faultline".to_string()),
+        };
+        let db: Box<dyn Db> = match &c.target_spec {
+            Some(path) => Box::new(targets::spec::load(path, &faultline, &c.bug).map_err(|e| bad("target-spec", e.to_string()))?),
+            None => {
+                let mut bugs = Vec::new();
+                for name in &c.bug {
+                    use clap::ValueEnum;
+                    bugs.push(Bug::from_str(name, false).map_err(|_| {
+                        let known: Vec<&str> = Bug::value_variants().iter().map(|b| b.name()).collect();
+                        bad("bug", format!("the bundled node has no bug `{name}`: it has {}", known.join(", ")))
+                    })?);
+                }
+                c.target.build(&TargetOptions {
+                    bugs,
+                    bundled_binary: Some(faultline.clone()),
+                    etcd_binary: c.etcd_binary.clone(),
+                    redis_down_after_ms: c.redis_down_after_ms,
+                    redis_failover_timeout_ms: c.redis_failover_timeout_ms,
+                    redis_min_replicas_to_write: c.redis_min_replicas_to_write,
+                    redis_min_replicas_max_lag: c.redis_min_replicas_max_lag,
+                })
+            }
+        };
+        let target_name = db.name().to_string();
+        let name = c.name.clone().unwrap_or_else(|| format!("{target_name}-{}", c.workload.name()));
+        results::validate_name(&name).map_err(|e| bad("name", e))?;
+        // A target that knows its nodes take longer than --start-timeout gets its time.
+        // A spec's own `[ready] timeout_seconds` is what its author measured: it wins.
+        let start_timeout = db.start_timeout().unwrap_or(start_timeout);
         let workload = c.workload.build(&WorkloadOptions { ops_per_key: c.ops_per_key });
         db.supports(workload.as_ref()).map_err(|e| bad("workload", e.to_string()))?;
 
@@ -392,8 +429,7 @@ impl TestConfig {
                         if let Err(why) = nemesis::clock::can_skew(&req.program) {
                             if !why.contains("not found") && !why.contains("libfaketime is not installed") {
                                 notes.push(format!(
-                                    "clock faults cannot skew {}: {why}; they are recorded but change nothing there",
-                                    c.target.name()
+                                    "clock faults cannot skew {target_name}: {why}; they are recorded but change nothing there"
                                 ));
                             }
                         }
@@ -401,7 +437,11 @@ impl TestConfig {
                 }
             }
         }
-        if shapes.contains(&Shape::Primaries) && kinds.contains(&FaultKind::Partition) && c.target == TargetKind::Bundled {
+        if shapes.contains(&Shape::Primaries)
+            && kinds.contains(&FaultKind::Partition)
+            && c.target == TargetKind::Bundled
+            && c.target_spec.is_none()
+        {
             notes.push("the bundled node has no leader: a `primaries` partition is recorded with an error and changes nothing".into());
         }
 
@@ -424,6 +464,7 @@ impl TestConfig {
             name,
             seed,
             db,
+            target_name,
             workload,
             faults,
             notes,
@@ -441,7 +482,7 @@ impl TestConfig {
 /// A word for a POSIX shell: as it is when it has only characters no shell treats specially,
 /// else in single quotes (a `'` inside becomes `'\''`). (The shlex crate quotes any `=`, which
 /// would quote every `--flag=value`.)
-fn shell_quote(word: &str) -> String {
+pub fn shell_quote(word: &str) -> String {
     let plain = |c: char| c.is_ascii_alphanumeric() || "-_=.,/:+%@".contains(c);
     if !word.is_empty() && word.chars().all(plain) {
         return word.to_string();
@@ -521,7 +562,10 @@ mod tests {
             (&["--nemesis=none,kill"], "nemesis", "cannot be combined"),
             (&["--name=../x"], "name", "letters"),
             (&["--name=.."], "name", "letters"),
-            (&["--target=etcd", "--bug=stale-read"], "bug", "bundled target only"),
+            (&["--target=etcd", "--bug=stale-read"], "bug", "bundled target and to spec targets"),
+            (&["--bug=stale-reads"], "bug", "has no bug `stale-reads`"),
+            (&["--target-spec=/nonexistent/spec.toml"], "target-spec", "cannot read it"),
+            (&["--target-spec=x.toml", "--target=etcd"], "target-spec", "leave out --target etcd"),
             (&["--nemesis=clock", "--clock-strategy=system"], "clock-strategy", "every local node shares"),
         ] {
             let e = plan_error(args);

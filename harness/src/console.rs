@@ -6,6 +6,21 @@ use std::time::Duration;
 
 use crate::run::{EventSink, RunEvent};
 
+// Printing never stops a run: with stdout closed (`faultline test | head`) the run goes on,
+// heals, checks and writes its files. (println! would panic on the broken pipe.)
+macro_rules! out {
+    ($($arg:tt)*) => {{
+        use std::io::Write;
+        let _ = writeln!(std::io::stdout(), $($arg)*);
+    }};
+}
+macro_rules! err {
+    ($($arg:tt)*) => {{
+        use std::io::Write;
+        let _ = writeln!(std::io::stderr(), $($arg)*);
+    }};
+}
+
 /// Prints a run's events to stdout (warnings to stderr).
 pub struct Console {
     bar: Option<indicatif::ProgressBar>,
@@ -22,7 +37,7 @@ impl Console {
     fn println(&self, line: &str) {
         match &self.bar {
             Some(bar) => bar.println(line),
-            None => println!("{line}"),
+            None => out!("{line}"),
         }
     }
 }
@@ -37,22 +52,22 @@ impl EventSink for Console {
     fn event(&mut self, event: &RunEvent) -> std::io::Result<()> {
         match event {
             RunEvent::Installing { packages } => {
-                println!("faultline: installing {} with apt-get (needed by this test; --no-install to stop instead)", packages.join(" "))
+                out!("faultline: installing {} with apt-get (needed by this test; --no-install to stop instead)", packages.join(" "))
             }
-            RunEvent::Started { name, run_id, seed, dir, config } => {
-                println!(
+            RunEvent::Started { name, run_id, seed, dir, target, config } => {
+                out!(
                     "faultline test {name}: run {run_id}, seed {seed}, {} {} nodes, {} clients, {} s",
                     config.nodes,
-                    config.target.name(),
+                    target,
                     config.concurrency,
                     config.time_limit
                 );
-                println!("run directory: {}", dir.display());
+                out!("run directory: {}", dir.display());
             }
-            RunEvent::Note(note) => println!("note: {note}"),
+            RunEvent::Note(note) => out!("note: {note}"),
             RunEvent::ClusterReady { took, nodes } => {
                 let list: Vec<String> = nodes.iter().map(|n| format!("{} {}", n.name, n.ip)).collect();
-                println!("cluster ready in {:.2} s: {}", took.as_secs_f64(), list.join(", "));
+                out!("cluster ready in {:.2} s: {}", took.as_secs_f64(), list.join(", "));
             }
             RunEvent::Op(_) => {}
             RunEvent::Fault(_) => {}
@@ -71,7 +86,7 @@ impl EventSink for Console {
                     bar.set_message(line);
                 } else if *elapsed >= self.last_line + Duration::from_secs(5) {
                     self.last_line = *elapsed;
-                    println!("[{:>4}s / {}s] {line}", elapsed.as_secs(), time_limit.as_secs());
+                    out!("[{:>4}s / {}s] {line}", elapsed.as_secs(), time_limit.as_secs());
                 }
             }
             RunEvent::Recovered { record, ready } => {
@@ -79,7 +94,7 @@ impl EventSink for Console {
                     self.println(&format!("final heal: {}", record.actions.join(", ")));
                 }
                 for e in &record.errors {
-                    eprintln!("problem: final heal: {e}");
+                    err!("problem: final heal: {e}");
                 }
                 if let Some(took) = ready {
                     self.println(&format!("recovered: every node ready {:.2} s after the final heal", took.as_secs_f64()));
@@ -87,9 +102,9 @@ impl EventSink for Console {
             }
             RunEvent::Warning(text) => {
                 if let Some(bar) = &self.bar {
-                    bar.suspend(|| eprintln!("warning: {text}"));
+                    bar.suspend(|| err!("warning: {text}"));
                 } else {
-                    eprintln!("warning: {text}");
+                    err!("warning: {text}");
                 }
             }
             RunEvent::TornDown { took, ops, problems } => {
@@ -97,23 +112,23 @@ impl EventSink for Console {
                     bar.finish_and_clear();
                 }
                 for p in problems.iter() {
-                    eprintln!("teardown: {p}");
+                    err!("teardown: {p}");
                 }
-                println!("workload done: {ops} ops recorded; cluster torn down in {:.2} s", took.as_secs_f64());
+                out!("workload done: {ops} ops recorded; cluster torn down in {:.2} s", took.as_secs_f64());
             }
             RunEvent::Checked { checks, interrupted: false } => print!("{}", report::explain(checks)),
             RunEvent::Checked { checks, interrupted: true } => {
                 // Not "valid": a stopped run's verdict is unknown, whatever the part recorded was.
                 let explained = report::explain(checks);
                 let found = if checks.valid == history::Validity::Invalid { "invalid" } else { "no violation found" };
-                println!("interrupted: no verdict for the whole test ({found} in what was recorded before the stop)");
+                out!("interrupted: no verdict for the whole test ({found} in what was recorded before the stop)");
                 for line in explained.lines().filter(|l| !l.starts_with("valid:")) {
-                    println!("{line}");
+                    out!("{line}");
                 }
             }
             RunEvent::Finished { record, dir, report } => {
                 let o = &record.ops;
-                println!(
+                out!(
                     "ok {}, fail {}, info {} over {} keys (ok per key: median {})",
                     o.ok,
                     o.fail,
@@ -122,17 +137,15 @@ impl EventSink for Console {
                     o.ok_per_key_median.unwrap_or(0)
                 );
                 if record.interrupted {
-                    println!("interrupted: the verdict covers only what was recorded before the stop");
+                    out!("interrupted: the verdict covers only what was recorded before the stop");
                 }
                 if let Some(why) = &record.history_incomplete {
-                    println!(
-                        "the stored history is incomplete ({why}); the verdict above covers the whole history, which was kept in memory"
-                    );
+                    out!("the stored history is incomplete ({why}); the verdict above covers the whole history, which was kept in memory");
                 }
                 if let Some(path) = report {
-                    println!("report: {}", path.display());
+                    out!("report: {}", path.display());
                 }
-                println!("results: {}", dir.display());
+                out!("results: {}", dir.display());
             }
         }
         Ok(())

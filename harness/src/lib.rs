@@ -4,6 +4,8 @@
 
 #![deny(missing_docs)]
 
+pub mod campaign;
+pub mod campaign_cmd;
 pub mod check_cmd;
 pub mod clean_cmd;
 pub mod cluster;
@@ -16,6 +18,7 @@ pub mod run;
 pub mod schedule;
 pub mod serve_cmd;
 pub mod signals;
+pub mod spec_cmd;
 pub mod test_cmd;
 pub mod workers;
 

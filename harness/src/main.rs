@@ -1,9 +1,8 @@
 //! The `faultline` command: parses arguments and hands each subcommand to its module.
 
 use clap::{Parser, Subcommand};
-use harness::config::TestConfig;
 use harness::signals::Interrupt;
-use harness::{check_cmd, clean_cmd, exit_codes, report_cmd, serve_cmd, test_cmd, Failure};
+use harness::{campaign_cmd, check_cmd, clean_cmd, exit_codes, report_cmd, serve_cmd, spec_cmd, test_cmd, Failure};
 
 /// A Jepsen-style fault-injection and linearizability testing harness.
 #[derive(Parser, Debug)]
@@ -17,13 +16,18 @@ struct Cli {
 enum Command {
     /// Run a cluster in network namespaces under a workload and faults, record the history,
     /// check it.
-    Test(Box<TestConfig>),
+    Test(Box<test_cmd::TestArgs>),
+    /// Run a campaign: a matrix of tests from a TOML file, with JUnit XML and a comparison with
+    /// the previous campaign of the same name.
+    Campaign(campaign_cmd::CampaignArgs),
     /// Check a recorded history (ours, Jepsen/Knossos EDN, or Porcupine's) for linearizability.
     Check(check_cmd::CheckArgs),
     /// Render a run's report.html again from its stored files (and refresh the store's index).
     Report(report_cmd::ReportArgs),
     /// Serve the index of the runs in a store, and their reports and files, over HTTP.
     Serve(serve_cmd::ServeArgs),
+    /// Work on a target spec file: `faultline spec check FILE` tries it on one node.
+    Spec(spec_cmd::SpecArgs),
     /// Remove what killed runs left behind (processes, namespaces, links).
     Clean,
     /// Run one node of the bundled KV cluster (started by `faultline test`).
@@ -43,6 +47,14 @@ fn main() {
     let outcome = std::panic::catch_unwind(|| match cli.command {
         Command::Test(config) => match Interrupt::install() {
             Ok(interrupt) => test_cmd::run(*config, &interrupt),
+            Err(e) => Err(Failure { error: anyhow::anyhow!("cannot catch signals: {e}"), code: exit_codes::INTERNAL }),
+        },
+        Command::Campaign(args) => match Interrupt::install() {
+            Ok(interrupt) => campaign_cmd::run(args, &interrupt),
+            Err(e) => Err(Failure { error: anyhow::anyhow!("cannot catch signals: {e}"), code: exit_codes::INTERNAL }),
+        },
+        Command::Spec(args) => match Interrupt::install() {
+            Ok(interrupt) => spec_cmd::run(args, &interrupt),
             Err(e) => Err(Failure { error: anyhow::anyhow!("cannot catch signals: {e}"), code: exit_codes::INTERNAL }),
         },
         Command::Check(args) => check_cmd::run(args),

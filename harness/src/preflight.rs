@@ -36,9 +36,9 @@ pub fn prepare(plan: &Plan, sink: &mut dyn EventSink) -> Result<(), RunError> {
             continue;
         }
         // A path given explicitly (--etcd-binary /x/etcd) is the user's: never installed.
-        match req.package {
+        match &req.package {
             Some(package) if !req.program.contains('/') => {
-                missing.push(Missing { what: format!("`{}`", req.program), package: package.into() })
+                missing.push(Missing { what: format!("`{}`", req.program), package: package.clone() })
             }
             _ => return Err(RunError::environment(format!("the {} binary `{}` does not exist", plan.db.name(), req.program))),
         }

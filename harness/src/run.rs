@@ -49,6 +49,8 @@ pub enum RunEvent<'a> {
         seed: u64,
         /// Its directory.
         dir: &'a Path,
+        /// The target's name.
+        target: &'a str,
         /// The configuration.
         config: &'a TestConfig,
     },
@@ -185,11 +187,23 @@ async fn run_async(
     sink: &mut dyn EventSink,
     interrupt: Arc<Interrupt>,
 ) -> Result<RunRecord, RunError> {
-    let Plan { config, name, seed, db, workload, faults, notes, .. } = plan;
+    let Plan { config, name, seed, db, target_name, workload, faults, notes, .. } = plan;
     let timeouts = (plan.time_limit, plan.request_timeout, plan.check_timeout, plan.start_timeout);
     let (time_limit_d, request_timeout, check_timeout, start_timeout) = timeouts;
     let db: Arc<dyn Db> = Arc::from(db);
-    let _ = sink.event(&RunEvent::Started { name: &name, run_id: run_id.as_str(), seed, dir: &run_dir.path, config: &config });
+    let _ = sink.event(&RunEvent::Started {
+        name: &name,
+        run_id: run_id.as_str(),
+        seed,
+        dir: &run_dir.path,
+        target: &target_name,
+        config: &config,
+    });
+    // A target read from a file is kept with the run, so that `--replay` runs what ran.
+    if let Some(text) = db.definition() {
+        std::fs::write(run_dir.path.join(targets::spec::SPEC_COPY), text)
+            .map_err(|e| internal(anyhow::anyhow!("cannot keep the target's spec in the run directory: {e}")))?;
+    }
     for note in &notes {
         let _ = sink.event(&RunEvent::Note(note));
     }

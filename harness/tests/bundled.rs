@@ -95,8 +95,11 @@ fn a_too_small_quorum_is_caught_under_partition() {
 #[test]
 fn acknowledging_before_fsync_is_caught_under_kill() {
     if common::can_run(&["ip", "iptables"]) {
-        // Every kill hits every node, so each loses its last second of promises and accepts.
-        caught("lazy-fsync", "kill", &["--kill-targets", "all"]);
+        // Every kill hits every node, so each loses its last second of promises and accepts;
+        // the loss shows when a later read meets a key whose last acknowledged write was lost
+        // (mostly the final reads), which a run of 30 s gets with high but not certain
+        // probability (10/10 in the bug-power bench, but one miss seen on CI): up to three.
+        caught_within("lazy-fsync", "kill", &["--kill-targets", "all"], 3);
     }
 }
 

@@ -6,28 +6,7 @@
 use std::process::Command;
 
 mod common;
-use common::{nemesis_ops, started, text, Op, OpType, Store};
-
-/// What the seed decides: each invoke's operation, key and argument, in history order.
-fn invocations(history: &[Op]) -> Vec<(String, Option<String>, serde_json::Value)> {
-    history
-        .iter()
-        .filter(|o| o.is_client() && o.kind == OpType::Invoke)
-        .map(|o| (o.f.clone(), o.key.as_ref().map(|k| k.to_string()), o.value.clone()))
-        .collect()
-}
-
-/// Each fault's kind, nodes and what it did, in order (not its timing or leaders).
-fn schedule(history: &[Op]) -> Vec<(String, Vec<String>, serde_json::Value)> {
-    nemesis_ops(history)
-        .into_iter()
-        .filter(|o| o.f.starts_with("start-"))
-        .map(|o| {
-            let s = started(o);
-            (o.f.clone(), s.nodes, serde_json::Value::Object(s.detail))
-        })
-        .collect()
-}
+use common::{invocations, schedule, text, Store};
 
 #[test]
 fn the_stored_rerun_command_repeats_the_operations_and_the_faults() {

@@ -121,6 +121,15 @@ impl ClusterNet {
                 stderr: format!("run id {run} is in use by another run"),
             });
         };
+        // Choosing a free subnet and claiming it (the bridge's address) happen under a lock, so
+        // that runs starting at once (a campaign's --jobs) never pick the same one.
+        let subnet_lock = std::fs::File::options()
+            .create(true)
+            .truncate(false)
+            .write(true)
+            .open(PathBuf::from(LOCK_DIR).join("subnets.lock"))
+            .and_then(|f| nix::fcntl::Flock::lock(f, nix::fcntl::FlockArg::LockExclusive).map_err(|(_, e)| e.into()))
+            .map_err(|source| CommandError::Spawn { command: "flock /run/faultline/subnets.lock".into(), source })?;
         let subnet = free_subnet(&run)?;
         let mut net = ClusterNet {
             run: run.clone(),
@@ -133,6 +142,7 @@ impl ClusterNet {
         let bridge = run.bridge();
         ip(&["link", "add", &bridge, "type", "bridge"])?;
         ip(&["addr", "add", &format!("{}/24", net.host_ip), "dev", &bridge])?;
+        drop(subnet_lock);
         ip(&["link", "set", &bridge, "up"])?;
         for i in 0..count {
             let name = format!("n{}", i + 1);

@@ -59,6 +59,14 @@ impl NodeProcess {
         self.exited = self.child.wait().ok();
     }
 
+    /// Sends `signal` (a polite stop; see [`NodeProcess::kill`] for the other kind).
+    pub fn signal(&mut self, signal: Signal) -> nix::Result<()> {
+        if self.exited().is_some() {
+            return Ok(());
+        }
+        kill(Pid::from_raw(self.child.id() as i32), signal)
+    }
+
     /// SIGSTOP: the process stays, frozen.
     pub fn pause(&mut self) -> nix::Result<()> {
         kill(Pid::from_raw(self.child.id() as i32), Signal::SIGSTOP)

@@ -10,6 +10,7 @@
 
 #![deny(missing_docs)]
 
+pub mod campaign;
 mod charts;
 mod checks;
 pub mod html;

@@ -5,13 +5,15 @@
 
 #![deny(missing_docs)]
 
+pub mod campaign;
 pub mod history_file;
 pub mod records;
 pub mod store;
 
+pub use campaign::{CampaignRecord, CampaignTest, SkippedTest};
 pub use history_file::HistoryFile;
 pub use records::{ClusterRecord, ConfigView, FaultsRecord, NodeRecord, OpCounts, RunRecord, TestRecord};
-pub use store::{validate_name, RunDir};
+pub use store::{new_dir, now_rfc3339, unique_dir, validate_name, RunDir};
 
 /// Reads a JSON record from `path` as `T`; the error names the file and what is wrong.
 pub fn read_record<T: serde::de::DeserializeOwned>(path: &std::path::Path) -> Result<T, RecordError> {

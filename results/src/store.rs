@@ -37,19 +37,8 @@ impl RunDir {
     pub fn create(store: &Path, test_name: &str) -> io::Result<RunDir> {
         validate_name(test_name).map_err(|e| io::Error::new(io::ErrorKind::InvalidInput, e))?;
         let now = chrono::Utc::now();
-        let stamp = now.format("%Y%m%dT%H%M%S%.3fZ").to_string();
         let parent = store.join(test_name);
-        std::fs::create_dir_all(&parent)?;
-        let mut attempt = 1;
-        let (path, leaf) = loop {
-            let leaf = if attempt == 1 { stamp.clone() } else { format!("{stamp}-{attempt}") };
-            let path = parent.join(&leaf);
-            match std::fs::create_dir(&path) {
-                Ok(()) => break (path, leaf),
-                Err(e) if e.kind() == io::ErrorKind::AlreadyExists && attempt < 1000 => attempt += 1,
-                Err(e) => return Err(e),
-            }
-        };
+        let (path, leaf) = unique_dir(&parent, &now)?;
         std::fs::create_dir(path.join("nodes"))?;
         relink(&store.join("latest"), &Path::new(test_name).join(&leaf))?;
         relink(&parent.join("latest"), Path::new(&leaf))?;
@@ -68,6 +57,41 @@ impl RunDir {
         std::fs::create_dir_all(&dir)?;
         Ok(dir)
     }
+}
+
+/// Creates `parent/<timestamp>` (with a suffix if another process took that name in the same
+/// millisecond): never a directory someone else made. Returns it and its leaf name.
+pub fn unique_dir(parent: &Path, now: &chrono::DateTime<chrono::Utc>) -> io::Result<(PathBuf, String)> {
+    unique_dir_at(parent, now)
+}
+
+/// [`unique_dir`] now, with `parent/latest` pointing at it: the directory and the time,
+/// RFC 3339.
+pub fn new_dir(parent: &Path) -> io::Result<(PathBuf, String)> {
+    let now = chrono::Utc::now();
+    let (path, leaf) = unique_dir_at(parent, &now)?;
+    relink(&parent.join("latest"), Path::new(&leaf))?;
+    Ok((path, now.to_rfc3339()))
+}
+
+fn unique_dir_at(parent: &Path, now: &chrono::DateTime<chrono::Utc>) -> io::Result<(PathBuf, String)> {
+    std::fs::create_dir_all(parent)?;
+    let stamp = now.format("%Y%m%dT%H%M%S%.3fZ").to_string();
+    let mut attempt = 1;
+    loop {
+        let leaf = if attempt == 1 { stamp.clone() } else { format!("{stamp}-{attempt}") };
+        let path = parent.join(&leaf);
+        match std::fs::create_dir(&path) {
+            Ok(()) => return Ok((path, leaf)),
+            Err(e) if e.kind() == io::ErrorKind::AlreadyExists && attempt < 1000 => attempt += 1,
+            Err(e) => return Err(e),
+        }
+    }
+}
+
+/// Now, RFC 3339, as records write it.
+pub fn now_rfc3339() -> String {
+    chrono::Utc::now().to_rfc3339()
 }
 
 /// Replaces the symlink `link` so that it points at `target`, atomically.

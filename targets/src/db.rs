@@ -38,6 +38,9 @@ pub struct ProcessSpec {
     /// Files written before the process first starts, when they do not exist yet (a config
     /// file the process rewrites as it runs, kept across its restarts).
     pub files: Vec<(PathBuf, String)>,
+    /// The signal that stops it at the end of a test (`SIGTERM`, …), given a few seconds before
+    /// SIGKILL; `None`: SIGKILL at once.
+    pub stop_signal: Option<String>,
 }
 
 /// A program the target needs, and the Debian package that provides it.
@@ -47,7 +50,7 @@ pub struct Requirement {
     pub program: String,
     /// The Debian package to install when it is missing by name; `None` when there is none
     /// (built with faultline, or the user's own binary).
-    pub package: Option<&'static str>,
+    pub package: Option<String>,
 }
 
 /// How clients behave.
@@ -106,7 +109,7 @@ pub trait Db: Send + Sync {
     fn requirements(&self) -> Vec<Requirement>;
 
     /// The operations its client supports.
-    fn operations(&self) -> &'static [&'static str];
+    fn operations(&self) -> Vec<&'static str>;
 
     /// The processes that make `node` a member of `cluster`, started in this order (and
     /// restarted the same way, on the same data dir, after a kill). `run_id` is unique per run.
@@ -132,6 +135,18 @@ pub trait Db: Send + Sync {
 
     /// The target's version, for test.json.
     fn version(&self) -> Option<String>;
+
+    /// How long a node may take to become ready, when the target knows better than
+    /// `--start-timeout` (it replaces it).
+    fn start_timeout(&self) -> Option<Duration> {
+        None
+    }
+
+    /// The text that defines the target, when it was read from a file: kept in the run
+    /// directory, so that the run can be replayed as it was.
+    fn definition(&self) -> Option<&str> {
+        None
+    }
 
     /// Log files a node writes itself (beyond its processes' output, which the harness keeps
     /// already): copied into the run directory before the cluster is torn down.

@@ -10,6 +10,7 @@ pub mod bundled;
 mod db;
 pub mod etcd;
 pub mod redis;
+pub mod spec;
 
 use serde::{Deserialize, Serialize};
 
@@ -37,6 +38,8 @@ pub enum TargetKind {
 pub struct TargetOptions {
     /// Bugs to switch on in the bundled node.
     pub bugs: Vec<bundled::Bug>,
+    /// The faultline binary that runs the bundled node (`None`: the running one).
+    pub bundled_binary: Option<String>,
     /// The etcd binary.
     pub etcd_binary: String,
     /// Redis: sentinel's down-after-milliseconds.
@@ -53,7 +56,13 @@ impl TargetKind {
     /// The target, configured. Makes nothing yet: no process, no file.
     pub fn build(self, options: &TargetOptions) -> Box<dyn Db> {
         match self {
-            TargetKind::Bundled => Box::new(bundled::Bundled::new(options.bugs.clone())),
+            TargetKind::Bundled => {
+                let mut db = bundled::Bundled::new(options.bugs.clone());
+                if let Some(binary) = &options.bundled_binary {
+                    db.program = binary.clone();
+                }
+                Box::new(db)
+            }
             TargetKind::Etcd => Box::new(etcd::Etcd { binary: options.etcd_binary.clone(), serializable_reads: false }),
             TargetKind::EtcdSerializable => Box::new(etcd::Etcd { binary: options.etcd_binary.clone(), serializable_reads: true }),
             TargetKind::Redis => Box::new(redis::Redis::new(
@@ -85,6 +94,7 @@ mod tests {
     fn names_agree_between_clap_serde_and_the_registry() {
         let options = TargetOptions {
             bugs: Vec::new(),
+            bundled_binary: None,
             etcd_binary: "etcd".into(),
             redis_down_after_ms: 2000,
             redis_failover_timeout_ms: 10_000,

@@ -72,8 +72,8 @@ impl Db for Bundled {
         vec![Requirement { program: self.program.clone(), package: None }]
     }
 
-    fn operations(&self) -> &'static [&'static str] {
-        &["read", "write", "cas", "add"]
+    fn operations(&self) -> Vec<&'static str> {
+        vec!["read", "write", "cas", "add"]
     }
 
     fn processes(&self, node: &Node, cluster: &[Node], _run_id: &str) -> Vec<ProcessSpec> {
@@ -93,7 +93,14 @@ impl Db for Bundled {
             args.push("--bug".into());
             args.push(bug.name().to_string());
         }
-        vec![ProcessSpec { name: "node".into(), program: self.program.clone(), args, envs: Vec::new(), files: Vec::new() }]
+        vec![ProcessSpec {
+            name: "node".into(),
+            program: self.program.clone(),
+            args,
+            envs: Vec::new(),
+            files: Vec::new(),
+            stop_signal: None,
+        }]
     }
 
     fn ready<'a>(&'a self, node: &'a Node, _cluster: &'a [Node]) -> BoxFuture<'a, Result<(), NotReady>> {

@@ -51,11 +51,11 @@ impl Db for Etcd {
     }
 
     fn requirements(&self) -> Vec<Requirement> {
-        vec![Requirement { program: self.binary.clone(), package: Some("etcd-server") }]
+        vec![Requirement { program: self.binary.clone(), package: Some("etcd-server".into()) }]
     }
 
-    fn operations(&self) -> &'static [&'static str] {
-        &["read", "write", "cas", "add"]
+    fn operations(&self) -> Vec<&'static str> {
+        vec!["read", "write", "cas", "add"]
     }
 
     fn processes(&self, node: &Node, cluster: &[Node], run_id: &str) -> Vec<ProcessSpec> {
@@ -86,7 +86,14 @@ impl Db for Etcd {
         .iter()
         .map(|a| a.to_string())
         .collect();
-        vec![ProcessSpec { name: "node".into(), program: self.binary.clone(), args, envs: Vec::new(), files: Vec::new() }]
+        vec![ProcessSpec {
+            name: "node".into(),
+            program: self.binary.clone(),
+            args,
+            envs: Vec::new(),
+            files: Vec::new(),
+            stop_signal: None,
+        }]
     }
 
     fn ready<'a>(&'a self, node: &'a Node, _cluster: &'a [Node]) -> BoxFuture<'a, Result<(), NotReady>> {

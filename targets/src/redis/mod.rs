@@ -115,13 +115,13 @@ impl Db for Redis {
 
     fn requirements(&self) -> Vec<Requirement> {
         vec![
-            Requirement { program: self.server.clone(), package: Some("redis-server") },
-            Requirement { program: self.sentinel.clone(), package: Some("redis-sentinel") },
+            Requirement { program: self.server.clone(), package: Some("redis-server".into()) },
+            Requirement { program: self.sentinel.clone(), package: Some("redis-sentinel".into()) },
         ]
     }
 
-    fn operations(&self) -> &'static [&'static str] {
-        &["read", "write", "cas", "add"]
+    fn operations(&self) -> Vec<&'static str> {
+        vec!["read", "write", "cas", "add"]
     }
 
     fn processes(&self, node: &Node, cluster: &[Node], _run_id: &str) -> Vec<ProcessSpec> {
@@ -133,6 +133,7 @@ impl Db for Redis {
                 args: self.server_args(node, cluster),
                 envs: Vec::new(),
                 files: Vec::new(),
+                stop_signal: None,
             },
             ProcessSpec {
                 name: "sentinel".into(),
@@ -142,6 +143,7 @@ impl Db for Redis {
                 // Written once: the sentinel rewrites it with what it learns, and keeps that
                 // across a restart.
                 files: vec![(config, self.sentinel_config(node, cluster))],
+                stop_signal: None,
             },
         ]
     }
