@@ -24,11 +24,13 @@
 #![deny(missing_docs)]
 
 pub mod availability;
+pub mod bank;
 mod checker;
 pub mod counter;
 pub mod linearizable;
 pub mod model;
 pub mod models;
+pub mod mutual_exclusion;
 pub mod set;
 pub mod stats;
 pub mod synth;
@@ -54,6 +56,10 @@ pub enum CheckDetail {
     Set(set::SetResult),
     /// Every read of a counter lies within what the increments allow.
     Counter(counter::CounterResult),
+    /// Every read of the accounts sums to the total, none negative.
+    Bank(bank::BankResult),
+    /// No two clients held a lock at once.
+    MutualExclusion(mutual_exclusion::MutualExclusionResult),
     /// Several checkers, each under its name.
     Compose(Vec<Named>),
     /// The checker panicked: no verdict (`unknown`).

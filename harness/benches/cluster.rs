@@ -21,7 +21,7 @@ const RUN: Duration = Duration::from_secs(8);
 const TIMEOUT: Duration = Duration::from_secs(1);
 
 fn etcd() -> Etcd {
-    Etcd { binary: "etcd".into(), serializable_reads: false }
+    Etcd { binary: "etcd".into(), serializable_reads: false, lock_ttl: 2 }
 }
 
 fn register() -> Box<dyn Workload> {

@@ -304,6 +304,8 @@ fn first_violation(record: &RunRecord) -> Option<f64> {
             checkers::CheckDetail::Linearizable(l) => times.extend(l.failures().map(|(_, f)| f.op.start)),
             checkers::CheckDetail::Set(s) => times.extend(s.keys.iter().flat_map(|k| k.lost.iter().map(|l| l.acknowledged))),
             checkers::CheckDetail::Counter(c) => times.extend(c.errors.iter().map(|e| e.time)),
+            checkers::CheckDetail::MutualExclusion(m) => times.extend(m.overlaps.iter().map(|o| o.second.from)),
+            checkers::CheckDetail::Bank(b) => times.extend(b.bad_reads.iter().map(|r| r.time)),
             _ => {}
         }
     }

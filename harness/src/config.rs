@@ -29,7 +29,7 @@ pub struct TestConfig {
     #[arg(long, value_name = "FILE")]
     pub target_spec: Option<PathBuf>,
     /// Bugs to switch on (repeatable): the bundled node's (stale-read, lazy-fsync,
-    /// small-quorum, lease-read), or those a --target-spec lists under [bugs].
+    /// small-quorum, lease-read, torn-txn), or those a --target-spec lists under [bugs].
     #[arg(long)]
     pub bug: Vec<String>,
     /// What the clients do, and how the history is checked.
@@ -68,6 +68,10 @@ pub struct TestConfig {
     /// The etcd binary (a name on PATH, or a path).
     #[arg(long, default_value = "etcd")]
     pub etcd_binary: String,
+    /// etcd, lock workloads: seconds a lock's lease lives without a keep-alive (etcd 3.4's
+    /// minimum is 2).
+    #[arg(long, default_value_t = 2)]
+    pub lock_ttl: u64,
     /// Redis: milliseconds a sentinel waits for an unreachable primary before calling it down
     /// (down-after-milliseconds).
     #[arg(long, default_value_t = 2000)]
@@ -334,6 +338,9 @@ impl TestConfig {
         if c.etcd_binary.is_empty() {
             return Err(bad("etcd-binary", "must name a program"));
         }
+        if !(1..=3600).contains(&c.lock_ttl) {
+            return Err(bad("lock-ttl", format!("must be between 1 and 3600 seconds, not {}", c.lock_ttl)));
+        }
         if !(100..=600_000).contains(&c.redis_down_after_ms) {
             return Err(bad("redis-down-after-ms", format!("must be between 100 and 600000, not {}", c.redis_down_after_ms)));
         }
@@ -400,6 +407,7 @@ impl TestConfig {
                     bugs,
                     bundled_binary: Some(faultline.clone()),
                     etcd_binary: c.etcd_binary.clone(),
+                    lock_ttl: c.lock_ttl,
                     redis_down_after_ms: c.redis_down_after_ms,
                     redis_failover_timeout_ms: c.redis_failover_timeout_ms,
                     redis_min_replicas_to_write: c.redis_min_replicas_to_write,

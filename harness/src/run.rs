@@ -253,7 +253,7 @@ async fn run_async(
         (0..count)
             .map(|i| {
                 let node = &nodes[i % nodes.len()];
-                let client = db.client(workload.as_ref(), node, &client_options).map_err(internal)?;
+                let client = workload.wrap_client(db.client(workload.as_ref(), node, &client_options).map_err(internal)?);
                 Ok(Worker { client, node: node.name.clone() })
             })
             .collect()
@@ -276,7 +276,7 @@ async fn run_async(
         time_limit(time_limit_d, paced)
     };
     let cluster = Arc::new(Mutex::new(cluster));
-    let deadline = request_timeout + Duration::from_secs(1);
+    let deadline = workload.op_time(request_timeout);
     let workload_task = tokio::spawn(drive(main_workers, generator, seed, recorder.clone(), counters.clone(), stop.clone(), deadline));
     let timing = Timing { interval: plan.nemesis_interval, duration: plan.fault_duration, end: start + time_limit_d };
     let nemesis_task = tokio::spawn(schedule::run(faults, timing, seed, db.clone(), cluster.clone(), recorder.clone(), stop.clone()));

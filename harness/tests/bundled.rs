@@ -144,7 +144,7 @@ fn plain_faultline_test_runs_the_bundled_cluster_under_partition_and_kill() {
 fn unknown_bugs_are_refused() {
     let o = Command::new(env!("CARGO_BIN_EXE_faultline")).args(["test", "--bug", "gremlins"]).output().unwrap();
     assert_eq!(o.status.code(), Some(254), "{}", text(&o));
-    assert!(text(&o).contains("stale-read, lazy-fsync, small-quorum, lease-read"), "{}", text(&o));
+    assert!(text(&o).contains("stale-read, lazy-fsync, small-quorum, lease-read, torn-txn"), "{}", text(&o));
 }
 
 /// The `restart` fault and the `rw-register` workload, each added through its seam as one

@@ -42,6 +42,8 @@ pub struct TargetOptions {
     pub bundled_binary: Option<String>,
     /// The etcd binary.
     pub etcd_binary: String,
+    /// etcd: seconds a lock's lease lives without a keep-alive.
+    pub lock_ttl: u64,
     /// Redis: sentinel's down-after-milliseconds.
     pub redis_down_after_ms: u64,
     /// Redis: sentinel's failover-timeout, in milliseconds.
@@ -63,8 +65,12 @@ impl TargetKind {
                 }
                 Box::new(db)
             }
-            TargetKind::Etcd => Box::new(etcd::Etcd { binary: options.etcd_binary.clone(), serializable_reads: false }),
-            TargetKind::EtcdSerializable => Box::new(etcd::Etcd { binary: options.etcd_binary.clone(), serializable_reads: true }),
+            TargetKind::Etcd => {
+                Box::new(etcd::Etcd { binary: options.etcd_binary.clone(), serializable_reads: false, lock_ttl: options.lock_ttl })
+            }
+            TargetKind::EtcdSerializable => {
+                Box::new(etcd::Etcd { binary: options.etcd_binary.clone(), serializable_reads: true, lock_ttl: options.lock_ttl })
+            }
             TargetKind::Redis => Box::new(redis::Redis::new(
                 options.redis_down_after_ms,
                 options.redis_failover_timeout_ms,
@@ -96,6 +102,7 @@ mod tests {
             bugs: Vec::new(),
             bundled_binary: None,
             etcd_binary: "etcd".into(),
+            lock_ttl: 2,
             redis_down_after_ms: 2000,
             redis_failover_timeout_ms: 10_000,
             redis_min_replicas_to_write: 0,

@@ -36,13 +36,7 @@ impl Workload for Counter {
     }
 
     fn final_generator(&self, _keys: &[Key]) -> Option<BoxGen> {
-        let mut done = false;
-        Some(Box::new(move |_: &Context, _: &mut Rng| {
-            if std::mem::replace(&mut done, true) {
-                return Next::Done;
-            }
-            Next::Op(Invocation { f: "read".into(), key: None, value: Value::Null })
-        }))
+        Some(crate::generator::one_final_read())
     }
 
     fn checkers(&self) -> Vec<Box<dyn Checker>> {

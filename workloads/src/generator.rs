@@ -61,6 +61,18 @@ pub fn mix(mut gens: Vec<BoxGen>) -> BoxGen {
     })
 }
 
+/// One read of the whole value (no key), then done: the final generator of the workloads
+/// whose end state is one value (set, counter, bank).
+pub fn one_final_read() -> BoxGen {
+    let mut done = false;
+    Box::new(move |_: &Context, _: &mut Rng| {
+        if std::mem::replace(&mut done, true) {
+            return Next::Done;
+        }
+        Next::Op(Invocation { f: "read".into(), key: None, value: serde_json::Value::Null })
+    })
+}
+
 /// At most `n` operations.
 pub fn limit(n: u64, mut gen: BoxGen) -> BoxGen {
     let mut given = 0;

@@ -7,9 +7,11 @@
 
 #![deny(missing_docs)]
 
+pub mod bank;
 pub mod client;
 pub mod counter;
 pub mod generator;
+pub mod lock;
 pub mod register;
 pub mod rw_register;
 pub mod set;
@@ -37,6 +39,16 @@ pub enum WorkloadKind {
     /// Increments and reads of one counter; every read must lie between the increments that
     /// surely happened and those that may have.
     Counter,
+    /// Clients acquire a lock, hold it 0–1 s and release it; linearizability with the mutex
+    /// model, and no two acknowledged holds may overlap (run with --request-timeout 5).
+    Lock,
+    /// Each add acquires the lock, reads a set kept in the harness, sleeps 0–2 s, writes the set
+    /// with its element and releases; a final read: an acknowledged add that is lost means two
+    /// clients held the lock at once (Jepsen's etcd lock test; --request-timeout 5).
+    LockSet,
+    /// Transfers between 5 accounts of 20, each one transaction, and reads of every account at
+    /// once; every read must sum to 100 with no negative balance.
+    Bank,
 }
 
 /// What a workload may be configured with.
@@ -54,6 +66,9 @@ impl WorkloadKind {
             WorkloadKind::RwRegister => Box::new(rw_register::RwRegister { ops_per_key: options.ops_per_key }),
             WorkloadKind::Set => Box::new(set::Set),
             WorkloadKind::Counter => Box::new(counter::Counter),
+            WorkloadKind::Lock => Box::new(lock::Lock),
+            WorkloadKind::LockSet => Box::new(lock::LockSet::new()),
+            WorkloadKind::Bank => Box::new(bank::Bank),
         }
     }
 
@@ -64,6 +79,9 @@ impl WorkloadKind {
             WorkloadKind::RwRegister => "rw-register",
             WorkloadKind::Set => "set",
             WorkloadKind::Counter => "counter",
+            WorkloadKind::Lock => "lock",
+            WorkloadKind::LockSet => "lock-set",
+            WorkloadKind::Bank => "bank",
         }
     }
 }

@@ -5,7 +5,7 @@
 use checkers::set::SetChecker;
 use checkers::Checker;
 use history::{Key, Rng};
-use serde_json::{json, Value};
+use serde_json::json;
 
 use crate::client::Invocation;
 use crate::generator::{BoxGen, Context, Next};
@@ -32,13 +32,7 @@ impl Workload for Set {
     }
 
     fn final_generator(&self, _keys: &[Key]) -> Option<BoxGen> {
-        let mut done = false;
-        Some(Box::new(move |_: &Context, _: &mut Rng| {
-            if std::mem::replace(&mut done, true) {
-                return Next::Done;
-            }
-            Next::Op(Invocation { f: "read".into(), key: None, value: Value::Null })
-        }))
+        Some(crate::generator::one_final_read())
     }
 
     fn checkers(&self) -> Vec<Box<dyn Checker>> {

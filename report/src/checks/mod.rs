@@ -3,8 +3,10 @@
 //! here is shown as a table of its result's fields.
 
 mod availability;
+mod bank;
 mod counter;
 mod linearizable;
+mod mutual_exclusion;
 mod set;
 mod stats;
 
@@ -36,6 +38,8 @@ pub(crate) fn verdict_lines(out: &mut String, result: &CheckResult) {
             CheckDetail::Stats(s) => stats::verdict_line(out, s),
             CheckDetail::Set(s) => set::verdict_line(out, s),
             CheckDetail::Counter(c) => counter::verdict_line(out, c),
+            CheckDetail::MutualExclusion(m) => mutual_exclusion::verdict_line(out, m),
+            CheckDetail::Bank(b) => bank::verdict_line(out, b),
             CheckDetail::Availability(_) => {}
             other => generic_line(out, name, part.valid, other),
         }
@@ -49,6 +53,8 @@ pub(crate) fn sections(out: &mut String, result: &CheckResult, drawn: &Drawn) {
             CheckDetail::Linearizable(l) => linearizable::sections(out, l, drawn),
             CheckDetail::Set(s) => set::sections(out, s, drawn),
             CheckDetail::Counter(c) => counter::sections(out, c),
+            CheckDetail::MutualExclusion(m) => mutual_exclusion::sections(out, m),
+            CheckDetail::Bank(b) => bank::sections(out, b),
             CheckDetail::Availability(_) | CheckDetail::Stats(_) => {}
             other => generic_section(out, name, other),
         }
@@ -85,6 +91,8 @@ fn explain_raw(result: &CheckResult) -> String {
             CheckDetail::Stats(s) => stats::explain(s),
             CheckDetail::Set(s) => set::explain(s),
             CheckDetail::Counter(c) => counter::explain(c),
+            CheckDetail::MutualExclusion(m) => mutual_exclusion::explain(m),
+            CheckDetail::Bank(b) => bank::explain(b),
             CheckDetail::Crashed { message } => format!("unknown: the {name} checker crashed: {message}\n"),
             CheckDetail::Compose(_) => format!("{}: {name}\n", part.valid.as_str()),
         };

@@ -5,14 +5,23 @@
 
 use std::time::Duration;
 
-use serde_json::{json, Value};
+use serde_json::{json, Map, Value};
 
+use workloads::bank::{Transfer, ACCOUNTS, INITIAL};
 use workloads::{BoxFuture, Client, Completion, Invocation};
 
 /// What a failed compare answers (certainly not applied).
 const COMPARE_FAILED: &str = "compare failed";
 /// Compare-and-set attempts of one `add` before it is given up (not applied) as contended.
 const CAS_ATTEMPTS: usize = 30;
+
+/// The node's table (a register holding an object) of the bank's accounts.
+const BANK_TABLE: &str = "bank";
+
+/// The balances a bank table holds: an account never written holds the initial balance.
+fn balances(fields: &Map<String, Value>) -> Vec<i64> {
+    (0..ACCOUNTS).map(|i| fields.get(&i.to_string()).and_then(Value::as_i64).unwrap_or(INITIAL)).collect()
+}
 
 /// A client of one bundled node.
 pub struct BundledClient {
@@ -40,6 +49,11 @@ impl BundledClient {
     async fn call(&self, op: &Invocation) -> Completion {
         let key = op.key.as_ref().map(|k| k.to_string()).unwrap_or_else(|| "r".into());
         match (self.workload, op.f.as_str()) {
+            ("bank", "read") => match self.accounts().await {
+                Ok(fields) => Completion::Ok(json!(balances(&fields))),
+                Err(e) => Completion::Fail(e),
+            },
+            ("bank", "transfer") => self.transfer(op).await,
             ("set", "add") => {
                 let element = op.value.clone();
                 self.update(
@@ -92,6 +106,36 @@ impl BundledClient {
             }
         }
         Completion::Fail(format!("the compare failed {CAS_ATTEMPTS} times in a row (contention): not applied"))
+    }
+
+    /// The bank's accounts, as the node's `bank` table holds them (a field per written
+    /// account), in one transaction; or why not.
+    async fn accounts(&self) -> Result<Map<String, Value>, String> {
+        let read: Vec<String> = (0..ACCOUNTS).map(|i| i.to_string()).collect();
+        match self.request("txn", json!({ "key": BANK_TABLE, "read": read })).await {
+            Completion::Ok(Value::Object(fields)) => Ok(fields),
+            Completion::Ok(Value::Null) => Ok(Map::new()),
+            Completion::Ok(other) => Err(format!("the bank table holds {other}")),
+            Completion::Fail(e) | Completion::Info(e) => Err(e),
+        }
+    }
+
+    /// Read both accounts, then one transaction that sets both if neither changed.
+    async fn transfer(&self, op: &Invocation) -> Completion {
+        let Some(t) = Transfer::parse(&op.value) else { return Completion::Fail(format!("not a transfer: {}", op.value)) };
+        let fields = match self.accounts().await {
+            Ok(f) => f,
+            Err(e) => return Completion::Fail(format!("reading the accounts: {e}")),
+        };
+        let Some(next) = t.apply(&balances(&fields)) else { return Completion::Fail("insufficient funds".into()) };
+        let (from, to) = (t.from.to_string(), t.to.to_string());
+        let compare =
+            json!({ &from: fields.get(&from).cloned().unwrap_or(Value::Null), &to: fields.get(&to).cloned().unwrap_or(Value::Null) });
+        let set = json!({ &from: next[t.from as usize], &to: next[t.to as usize] });
+        match self.request("txn", json!({ "key": BANK_TABLE, "compare": compare, "set": set })).await {
+            Completion::Ok(_) => Completion::Ok(op.value.clone()),
+            other => other,
+        }
     }
 
     /// One request: `Ok` with the value, `Fail` when it certainly did not happen (a read, a

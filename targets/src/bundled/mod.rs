@@ -9,7 +9,9 @@
 //! and accepted value are on disk (fsync'd) before it answers.
 //!
 //! HTTP API (JSON): `POST /kv/read {"key"}`, `/kv/write {"key","value"}`,
-//! `/kv/cas {"key","from","to"}` → 200 `{"ok":true,"value":…}` or `{"ok":false}` (cas compare
+//! `/kv/cas {"key","from","to"}`, `/kv/txn {"key": table, "read": [fields], "compare": {field:
+//! value}, "set": {field: value}}` (a transaction over the fields of a table, which is one
+//! register holding an object: one round) → 200 `{"ok":true,"value":…}` or `{"ok":false}` (cas compare
 //! failed); 503 `{"error":…,"applied":false}` when the change certainly did not happen; 500
 //! `{"error":…,"applied":null}` when it may have. Peers use `/paxos/prepare` and
 //! `/paxos/accept`; `/status` answers when the node is up.
@@ -26,6 +28,11 @@
 //!   on that key for the lease period measured on theirs. Correct while clocks agree; a node
 //!   whose clock falls behind (clock skew) keeps answering after the others have moved on: stale
 //!   reads.
+//! - `torn-txn`: a multi-key transaction (`/kv/txn`, the bank workload's transfers) runs as one
+//!   round per key — compare each, then write each — instead of one round on the table, and is
+//!   reported failed when a later write fails after earlier ones took effect: concurrent
+//!   transfers interleave, and a fault mid-transaction leaves it half-applied (money created or
+//!   destroyed, which the bank checker sees).
 
 mod cli;
 mod client;
@@ -73,7 +80,7 @@ impl Db for Bundled {
     }
 
     fn operations(&self) -> Vec<&'static str> {
-        vec!["read", "write", "cas", "add"]
+        vec!["read", "write", "cas", "add", "transfer"]
     }
 
     fn processes(&self, node: &Node, cluster: &[Node], _run_id: &str) -> Vec<ProcessSpec> {

@@ -11,7 +11,7 @@ use std::time::{Duration, SystemTime, UNIX_EPOCH};
 use http_body_util::{BodyExt, Full};
 use hyper::body::{Bytes, Incoming};
 use hyper::{Request, Response, StatusCode};
-use serde_json::{json, Value};
+use serde_json::{json, Map, Value};
 
 use super::storage::{Ballot, Storage};
 
@@ -28,6 +28,9 @@ pub enum Bug {
     /// Answers reads of a key it wrote from memory for a lease measured on its own clock
     /// (exposed by clock faults that jump its clock back).
     LeaseRead,
+    /// Runs a multi-key transaction as one round per key, checking first and writing after,
+    /// and calls it failed when a later write fails after earlier ones took effect.
+    TornTxn,
 }
 
 impl Bug {
@@ -38,6 +41,7 @@ impl Bug {
             Bug::LazyFsync => "lazy-fsync",
             Bug::SmallQuorum => "small-quorum",
             Bug::LeaseRead => "lease-read",
+            Bug::TornTxn => "torn-txn",
         }
     }
 }
@@ -154,6 +158,11 @@ async fn handle(node: Arc<Node>, req: Request<Incoming>) -> Result<Response<Full
         ("/kv/read", Some(key)) => node.client_op(&key, Change::Read).await,
         ("/kv/write", Some(key)) => node.client_op(&key, Change::Write(msg["value"].clone())).await,
         ("/kv/cas", Some(key)) => node.client_op(&key, Change::Cas(msg["from"].clone(), msg["to"].clone())).await,
+        ("/kv/txn", Some(table)) => {
+            let fields = |name: &str| msg[name].as_object().cloned().unwrap_or_default();
+            let read: Vec<String> = msg["read"].as_array().into_iter().flatten().filter_map(|f| f.as_str().map(str::to_string)).collect();
+            node.txn(&table, read, fields("compare"), fields("set")).await
+        }
         (_, None) if path.starts_with("/kv/") || path.starts_with("/paxos/") => {
             reply(StatusCode::BAD_REQUEST, json!({ "error": "missing key" }))
         }
@@ -165,6 +174,9 @@ enum Change {
     Read,
     Write(Value),
     Cas(Value, Value),
+    /// On a register holding an object: if every `compare` field holds its value (absent:
+    /// null), set the `set` fields.
+    Txn(Map<String, Value>, Map<String, Value>),
 }
 
 enum RoundError {
@@ -233,6 +245,54 @@ impl Node {
         }
     }
 
+    /// A transaction over fields of `table`: reads `read`, and if every `compare` field holds
+    /// its value sets the `set` fields. Correct: the table is one register, so the transaction
+    /// is one round. With `torn-txn`: each field is a register of its own (`table/field`),
+    /// compared one round after another and then written one round after another.
+    async fn txn(
+        &self,
+        table: &str,
+        read: Vec<String>,
+        compare: Map<String, Value>,
+        set: Map<String, Value>,
+    ) -> Result<Response<Full<Bytes>>, Infallible> {
+        let failed = |e: RoundError| match e {
+            RoundError::NotApplied(e) => reply(StatusCode::SERVICE_UNAVAILABLE, json!({ "error": e, "applied": false })),
+            RoundError::Indeterminate(e) => reply(StatusCode::INTERNAL_SERVER_ERROR, json!({ "error": e, "applied": null })),
+        };
+        if !self.bugs.contains(&Bug::TornTxn) {
+            let change = if compare.is_empty() && set.is_empty() { Change::Read } else { Change::Txn(compare, set) };
+            return match self.round(table, &change).await {
+                Ok((ok, value)) => reply(StatusCode::OK, json!({ "ok": ok, "value": value })),
+                Err(e) => failed(e),
+            };
+        }
+        let mut seen = Map::new();
+        for field in read.iter().chain(compare.keys()) {
+            match self.round(&format!("{table}/{field}"), &Change::Read).await {
+                Ok((_, value)) => {
+                    seen.insert(field.clone(), value);
+                }
+                Err(e) => return failed(e),
+            }
+        }
+        if compare.iter().any(|(f, v)| seen.get(f).unwrap_or(&Value::Null) != v) {
+            return reply(StatusCode::OK, json!({ "ok": false, "value": seen }));
+        }
+        for (field, value) in &set {
+            // The bug: a failure here is reported as the whole transaction's, although the
+            // fields written before it keep their new values.
+            if let Err(e) = self.round(&format!("{table}/{field}"), &Change::Write(value.clone())).await {
+                return failed(match e {
+                    RoundError::Indeterminate(e) => RoundError::NotApplied(e),
+                    other => other,
+                });
+            }
+            seen.insert(field.clone(), value.clone());
+        }
+        reply(StatusCode::OK, json!({ "ok": true, "value": seen }))
+    }
+
     /// The bugs' shortcuts: a read answered without a quorum round.
     fn local_read(&self, key: &str) -> Option<Value> {
         if self.bugs.contains(&Bug::StaleRead) {
@@ -276,6 +336,15 @@ impl Node {
                 Change::Write(v) => (true, v.clone()),
                 Change::Cas(from, to) if *from == current => (true, to.clone()),
                 Change::Cas(..) => (false, current.clone()),
+                Change::Txn(compare, set) => {
+                    let mut fields = current.as_object().cloned().unwrap_or_default();
+                    if compare.iter().all(|(f, v)| fields.get(f).unwrap_or(&Value::Null) == v) {
+                        fields.extend(set.iter().map(|(f, v)| (f.clone(), v.clone())));
+                        (true, Value::Object(fields))
+                    } else {
+                        (false, current.clone())
+                    }
+                }
             };
             let lease_start = now_ms();
             let acks =

@@ -34,7 +34,11 @@ impl EtcdClient {
         Ok(EtcdClient { http, base: base.trim_end_matches('/').to_string(), serializable_reads, workload })
     }
 
-    async fn post(&self, path: &str, body: Value) -> Result<Value, reqwest::Error> {
+    pub(super) fn serializable_reads(&self) -> bool {
+        self.serializable_reads
+    }
+
+    pub(super) async fn post(&self, path: &str, body: Value) -> Result<Value, reqwest::Error> {
         let response = self.http.post(format!("{}{path}", self.base)).json(&body).send().await?;
         response.json::<Value>().await
     }
@@ -45,12 +49,12 @@ fn key_of(op: &Invocation) -> String {
     B64.encode(format!("faultline/{key}"))
 }
 
-fn encode(v: &Value) -> String {
+pub(super) fn encode(v: &Value) -> String {
     B64.encode(v.to_string())
 }
 
 /// A stored value back to JSON: etcd holds what `encode` wrote.
-fn decode(b64: &str) -> Option<Value> {
+pub(super) fn decode(b64: &str) -> Option<Value> {
     let bytes = B64.decode(b64).ok()?;
     serde_json::from_slice(&bytes).ok()
 }
@@ -58,7 +62,7 @@ fn decode(b64: &str) -> Option<Value> {
 /// The outcome of a request that did not give a usable answer. A read never changes anything,
 /// so any failed read is a `fail`; a write whose request was never sent is a `fail`; anything
 /// else may have taken effect.
-fn failed(op: &Invocation, e: &reqwest::Error) -> Completion {
+pub(super) fn failed(op: &Invocation, e: &reqwest::Error) -> Completion {
     let what = if e.is_timeout() {
         "timeout".to_string()
     } else if e.is_connect() {
@@ -74,7 +78,7 @@ fn failed(op: &Invocation, e: &reqwest::Error) -> Completion {
 }
 
 /// An error answer from etcd (`{"error": "...", "code": 14}`).
-fn server_error(op: &Invocation, body: &Value) -> Option<Completion> {
+pub(super) fn server_error(op: &Invocation, body: &Value) -> Option<Completion> {
     let error = body.get("error").or_else(|| body.get("message"))?.as_str().unwrap_or("error").to_string();
     Some(if op.f == "read" { Completion::Fail(error) } else { Completion::Info(error) })
 }
@@ -88,6 +92,7 @@ impl Client for EtcdClient {
 impl EtcdClient {
     async fn call(&self, op: &Invocation) -> Completion {
         match (self.workload, op.f.as_str()) {
+            ("bank", _) => return self.bank(op).await,
             ("set", "add") => return self.set_add(op).await,
             ("set", "read") => return self.set_read(op).await,
             ("counter", "add") => return self.counter_add(op).await,

@@ -2,9 +2,12 @@
 //! ready when its status endpoint names a leader; the primary is the member every reachable
 //! node names as leader. A Go binary: clock faults cannot skew it (libfaketime), and say so.
 
+mod bank;
 mod client;
+mod lock;
 
 pub use client::EtcdClient;
+pub use lock::EtcdLock;
 
 use std::time::Duration;
 
@@ -19,6 +22,8 @@ pub struct Etcd {
     pub binary: String,
     /// Reads served by one node without a quorum (`serializable`): may be stale.
     pub serializable_reads: bool,
+    /// Seconds a lock's lease lives without a keep-alive.
+    pub lock_ttl: u64,
 }
 
 impl Etcd {
@@ -55,7 +60,7 @@ impl Db for Etcd {
     }
 
     fn operations(&self) -> Vec<&'static str> {
-        vec!["read", "write", "cas", "add"]
+        vec!["read", "write", "cas", "add", "acquire", "release", "transfer"]
     }
 
     fn processes(&self, node: &Node, cluster: &[Node], run_id: &str) -> Vec<ProcessSpec> {
@@ -125,6 +130,11 @@ impl Db for Etcd {
 
     fn client(&self, workload: &dyn Workload, node: &Node, options: &ClientOptions) -> Result<Box<dyn Client>, DbError> {
         self.supports(workload)?;
+        if workload.operations().contains(&"acquire") {
+            let lock = EtcdLock::new(&Self::client_url(node), options.timeout, self.lock_ttl)
+                .map_err(|e| DbError::Client { node: node.name.clone(), message: e.to_string() })?;
+            return Ok(Box::new(lock));
+        }
         let client = EtcdClient::new(&Self::client_url(node), workload.name(), options.timeout, self.serializable_reads)
             .map_err(|e| DbError::Client { node: node.name.clone(), message: e.to_string() })?;
         Ok(Box::new(client))
