@@ -16,8 +16,11 @@ use crate::Failure;
 /// Arguments of `faultline check`.
 #[derive(clap::Args, Debug)]
 pub struct CheckArgs {
-    /// The history file: history.jsonl, a Jepsen/Knossos .edn, or a Porcupine log.
-    pub file: PathBuf,
+    /// History files — history.jsonl, a Jepsen/Knossos .edn, a Porcupine log; `-` for standard
+    /// input — or directories, searched recursively for histories. Several are checked in one
+    /// process, one verdict line each, with a summary.
+    #[arg(required = true, value_name = "FILE")]
+    pub files: Vec<PathBuf>,
     /// The model (register, cas-register, kv, multi-register, mutex, counter, set, fifo).
     /// Inferred from the operations when left out.
     #[arg(long, value_parser = |s: &str| s.parse::<ModelName>())]
@@ -155,15 +158,129 @@ fn read_input(mut input: impl std::io::Read, name: &str, max_memory: usize) -> R
     String::from_utf8(bytes).map_err(|e| ReadError::Bad(anyhow::anyhow!("{name}: not UTF-8 text (byte {})", e.utf8_error().valid_up_to())))
 }
 
-/// Reads, checks and explains one history; returns the exit code of its verdict.
+/// Checks every history named; returns the exit code of the worst verdict.
 pub fn run(args: CheckArgs) -> Result<i32, Failure> {
-    let stdin = args.file.as_os_str() == "-";
-    let name = if stdin { "<stdin>".to_string() } else { args.file.display().to_string() };
+    let single = args.files.len() == 1 && !args.files[0].is_dir();
+    if single {
+        return check_one(&args, &args.files[0], false);
+    }
+    if args.report.is_some() {
+        return Err(Failure::bad_input(anyhow::anyhow!("--report takes one history file, not several")));
+    }
+    let found = find_histories(&args.files).map_err(Failure::bad_input)?;
+    if found.files.is_empty() {
+        return Err(Failure::bad_input(anyhow::anyhow!("no history files found in {}", found.searched.join(", "))));
+    }
+    let started = std::time::Instant::now();
+    let mut counts = [0usize; 4]; // valid, invalid, unknown, errors
+    for file in &found.files {
+        match check_one(&args, file, true) {
+            Ok(code) if code == exit_codes::VALID => counts[0] += 1,
+            Ok(code) if code == exit_codes::INVALID => counts[1] += 1,
+            Ok(_) => counts[2] += 1,
+            Err(failure) => {
+                counts[3] += 1;
+                println!("{}", report::terminal_safe(&format!("error    {}: {:#}", file.display(), failure.error)));
+            }
+        }
+    }
+    let skipped = match found.skipped.first() {
+        Some(first) => format!("; {} other files skipped as not histories (first: {})", found.skipped.len(), first.display()),
+        None => String::new(),
+    };
+    println!(
+        "{} histories in {:.2} s: {} valid, {} invalid, {} unknown, {} could not be read{skipped}",
+        found.files.len(),
+        started.elapsed().as_secs_f64(),
+        counts[0],
+        counts[1],
+        counts[2],
+        counts[3]
+    );
+    // The worst: a file that could not be checked, then invalid, then unknown.
+    Ok(if counts[3] > 0 {
+        exit_codes::BAD_INPUT
+    } else if counts[1] > 0 {
+        exit_codes::INVALID
+    } else if counts[2] > 0 {
+        exit_codes::UNKNOWN
+    } else {
+        exit_codes::VALID
+    })
+}
+
+/// The histories named: files as given, directories searched recursively.
+struct Found {
+    files: Vec<PathBuf>,
+    /// Files in the directories that are not histories.
+    skipped: Vec<PathBuf>,
+    searched: Vec<String>,
+}
+
+/// Files named are taken as they are; in a directory, a file is a history when its name ends
+/// in `.jsonl`, or when its first line reads as an op of a known format (an EDN map with
+/// `:type`, a Jepsen log line), so a Jepsen store's `results.edn` is not taken for one.
+fn find_histories(paths: &[PathBuf]) -> anyhow::Result<Found> {
+    let mut found = Found { files: Vec::new(), skipped: Vec::new(), searched: Vec::new() };
+    for path in paths {
+        found.searched.push(path.display().to_string());
+        if !path.is_dir() {
+            found.files.push(path.clone());
+            continue;
+        }
+        let mut stack = vec![path.clone()];
+        let mut in_dir = Vec::new();
+        while let Some(dir) = stack.pop() {
+            for entry in std::fs::read_dir(&dir).with_context(|| format!("cannot read the directory {}", dir.display()))? {
+                let entry = entry.with_context(|| format!("cannot read the directory {}", dir.display()))?;
+                let kind = entry.file_type().with_context(|| format!("cannot stat {}", entry.path().display()))?;
+                if kind.is_dir() {
+                    stack.push(entry.path());
+                } else if kind.is_file() {
+                    in_dir.push(entry.path());
+                }
+            }
+        }
+        in_dir.sort();
+        for file in in_dir {
+            if looks_like_history(&file) {
+                found.files.push(file);
+            } else {
+                found.skipped.push(file);
+            }
+        }
+    }
+    Ok(found)
+}
+
+fn looks_like_history(file: &std::path::Path) -> bool {
+    let name = file.display().to_string();
+    if name.ends_with(".jsonl") {
+        return true;
+    }
+    let mut head = vec![0u8; 4096];
+    let n = std::fs::File::open(file).and_then(|mut f| std::io::Read::read(&mut f, &mut head)).unwrap_or(0);
+    let text = String::from_utf8_lossy(&head[..n]);
+    let first = text.lines().map(str::trim).find(|l| !l.is_empty() && !l.starts_with(';')).unwrap_or("");
+    match Format::detect(&name, &text) {
+        Some(Format::Edn | Format::PorcupineKv) => first.contains(":type"),
+        Some(Format::Jsonl) => first.contains("\"type\""),
+        Some(Format::PorcupineEtcd) => true,
+        None => false,
+    }
+}
+
+/// Reads, checks and explains one history; returns the exit code of its verdict. `brief`: one
+/// line (several files are being checked).
+fn check_one(args: &CheckArgs, file: &std::path::Path, brief: bool) -> Result<i32, Failure> {
+    let started = std::time::Instant::now();
+    let stdin = file.as_os_str() == "-";
+    let name = if stdin { "<stdin>".to_string() } else { file.display().to_string() };
     let max_memory = args.max_memory.unwrap_or_else(default_memory_budget);
     let read = if stdin {
         read_input(std::io::stdin().lock(), &name, max_memory)
     } else {
-        match std::fs::File::open(&args.file) {
+        match std::fs::File::open(file) {
             Ok(file) => read_input(file, &name, max_memory),
             Err(e) => Err(ReadError::Bad(anyhow::anyhow!("cannot read history file {name}: {e}"))),
         }
@@ -258,6 +375,18 @@ pub fn run(args: CheckArgs) -> Result<i32, Failure> {
             "result": result,
         });
         println!("{}", serde_json::to_string_pretty(&out).map_err(|e| Failure { error: e.into(), code: exit_codes::INTERNAL })?);
+    } else if brief {
+        let line = format!(
+            "{:<8} {name} ({}, {} ops, {} key{}, model {}) {:.1} ms",
+            valid.as_str(),
+            format.name(),
+            result.ops,
+            result.keys,
+            plural(result.keys),
+            result.model,
+            started.elapsed().as_secs_f64() * 1e3
+        );
+        println!("{}", report::terminal_safe(&line));
     } else {
         let how = How { format, inferred, independent };
         print!("{}", report::terminal_safe(&describe(&name, &how, &history, result, &options)));

@@ -367,3 +367,45 @@ fn the_verdict_comes_before_a_failed_report() {
     assert_eq!(o.status.code(), Some(254), "{}", stderr(&o));
     assert!(stdout(&o).contains("invalid: not linearizable"), "{}", stdout(&o));
 }
+
+/// Issue 11, item 5: many histories in one process — files and directories (searched
+/// recursively; what is not a history is skipped and counted), one line each, a summary, and
+/// the worst exit code.
+#[test]
+fn many_files_and_directories_in_one_process() {
+    let dir = std::env::temp_dir().join(format!("faultline-test-{}-many", std::process::id()));
+    let _ = std::fs::remove_dir_all(&dir);
+    std::fs::create_dir_all(dir.join("run-1")).unwrap();
+    std::fs::copy(sample("cas-register-valid.jsonl"), dir.join("run-1/history.jsonl")).unwrap();
+    std::fs::copy(sample("knossos-cas.edn"), dir.join("history.edn")).unwrap();
+    // A Jepsen store's results.edn and notes are not histories.
+    std::fs::write(dir.join("results.edn"), "{:valid? true, :linear {:valid? true}}\n").unwrap();
+    std::fs::write(dir.join("notes.txt"), "nothing to see\n").unwrap();
+
+    let o = faultline(&["check", dir.to_str().unwrap(), &sample("stale-read.jsonl")]);
+    let out = stdout(&o);
+    assert_eq!(o.status.code(), Some(1), "one is invalid: {out}");
+    let lines: Vec<&str> = out.lines().collect();
+    assert_eq!(lines.len(), 4, "a line per history and a summary: {out}");
+    assert!(lines[0].starts_with("valid") && lines[0].contains("history.edn"), "{out}");
+    assert!(lines[1].starts_with("valid") && lines[1].contains("run-1/history.jsonl"), "{out}");
+    assert!(lines[2].starts_with("invalid") && lines[2].contains("stale-read.jsonl"), "{out}");
+    assert!(lines[3].starts_with("3 histories in") && lines[3].contains("2 valid, 1 invalid, 0 unknown, 0 could not be read"), "{out}");
+    assert!(lines[3].contains("2 other files skipped as not histories"), "{out}");
+
+    // A file that cannot be read is named, the others are still checked, and it decides the
+    // exit code.
+    std::fs::write(dir.join("run-1/broken.jsonl"), "{\"type\":\"invoke\",\"process\":0,\"f\":\"read\",\"value\":null}{\"x\":1}\n").unwrap();
+    let o = faultline(&["check", dir.to_str().unwrap()]);
+    let out = stdout(&o);
+    assert_eq!(o.status.code(), Some(254), "{out}");
+    assert!(out.contains("error    ") && out.contains("broken.jsonl"), "{out}");
+    assert!(out.contains("1 could not be read"), "{out}");
+    // All valid: exit 0; --report wants a single file.
+    let o = faultline(&["check", &sample("cas-register-valid.jsonl"), &sample("knossos-cas.edn")]);
+    assert_eq!(o.status.code(), Some(0), "{}", stdout(&o));
+    let o = faultline(&["check", &sample("cas-register-valid.jsonl"), &sample("knossos-cas.edn"), "--report", "/tmp/x.html"]);
+    assert_eq!(o.status.code(), Some(254));
+    assert!(stderr(&o).contains("--report takes one history file"), "{}", stderr(&o));
+    let _ = std::fs::remove_dir_all(&dir);
+}
