@@ -1,7 +1,8 @@
 //! `faultline campaign FILE`: runs a campaign (see [`crate::campaign`]) and leaves
 //! `store/campaigns/<name>/<timestamp>/` with `campaign.json`, `junit.xml` and `index.html`.
 //! The exit code is the worst outcome: 1 if a test did not get its expected verdict (an
-//! unexpected invalid, or a bug not caught), 2 if one has no verdict, 0 if all passed; 254 for
+//! unexpected invalid, or a bug not caught), 2 if one has no verdict (or the budget left every
+//! test out; tests it left out are listed, and skipped in JUnit), 0 if all passed; 254 for
 //! a campaign file that cannot be run. Ctrl-C or SIGTERM stops it after healing the current
 //! test (which is then not recorded); `--resume` runs what an interrupted campaign left.
 
@@ -90,7 +91,12 @@ pub fn run(args: CampaignArgs, interrupt: &Arc<Interrupt>) -> Result<i32, Failur
                 let Some((n, test)) = queue.lock().unwrap_or_else(|p| p.into_inner()).next() else { return };
                 if let Some(budget) = campaign.budget {
                     if started.elapsed().as_secs_f64() + test.expected_seconds() > budget.as_secs_f64() {
-                        let reason = format!("the time budget ({:.0} min) would be exceeded", budget.as_secs_f64() / 60.0);
+                        let reason = format!(
+                            "the time budget ({:.1} min) would be exceeded: {:.1} min used, this test is expected to take {:.1} min",
+                            budget.as_secs_f64() / 60.0,
+                            started.elapsed().as_secs_f64() / 60.0,
+                            test.expected_seconds() / 60.0
+                        );
                         println!("[{}/{total}] {}: skipped: {reason}", n + 1, test.id);
                         let mut r = shared.lock().unwrap_or_else(|p| p.into_inner());
                         r.skipped.push(SkippedTest { id: test.id.clone(), reason });
@@ -138,7 +144,12 @@ pub fn run(args: CampaignArgs, interrupt: &Arc<Interrupt>) -> Result<i32, Failur
     summary(&record);
     println!("campaign: {}", dir.display());
     let verdict = record.verdict();
-    Ok(match (interrupted, verdict) {
+    // A campaign whose budget left every test out decided nothing: not a pass.
+    let nothing_ran = record.tests.is_empty() && !record.skipped.is_empty();
+    if nothing_ran {
+        println!("no test ran: the time budget left every one out (raise budget_minutes)");
+    }
+    Ok(match (interrupted || nothing_ran, verdict) {
         (_, Validity::Invalid) => exit_codes::INVALID,
         (true, _) => exit_codes::UNKNOWN,
         (false, v) => exit_codes::of(v),

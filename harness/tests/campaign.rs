@@ -157,3 +157,19 @@ fn an_interrupted_campaign_resumes_and_the_exit_code_is_the_worst_outcome() {
     assert!(text(&o).contains("test[0].time_limt"), "{}", text(&o));
     assert!(!store.0.join("campaigns/bad").exists());
 }
+
+/// A budget too small for any test: every test is listed as skipped (in the output and, as
+/// skipped test cases, in JUnit), and the campaign exits 2 — it decided nothing. Runs nothing.
+#[test]
+fn a_budget_that_leaves_every_test_out_is_not_a_pass() {
+    let store = Store::new("campaign-budget");
+    let file = campaign_file(&store, "tiny", "name = \"tiny\"\nbudget_minutes = 0.05\n[[test]]\ntime_limit = 30\nseeds = 2\n");
+    let o = Command::new(env!("CARGO_BIN_EXE_faultline")).args(["campaign", &file, "--store", store.path()]).output().unwrap();
+    assert_eq!(o.status.code(), Some(2), "{}", text(&o));
+    assert!(text(&o).contains("no test ran: the time budget left every one out"), "{}", text(&o));
+    assert!(text(&o).contains("skipped: the time budget (0.1 min) would be exceeded"), "{}", text(&o));
+    let (dir, record) = newest(&store, "tiny");
+    assert_eq!((record.tests.len(), record.skipped.len()), (0, 2));
+    let elements = junit(&dir.join("junit.xml"));
+    assert_eq!(elements.iter().filter(|e| e.0 == "skipped").count(), 2, "{elements:?}");
+}
