@@ -7,7 +7,7 @@ use std::process::Command;
 use std::sync::Mutex;
 
 mod common;
-use common::{text, Store};
+use common::{detail, text, Store};
 use history::Validity;
 
 static SERIAL: Mutex<()> = Mutex::new(());
@@ -18,16 +18,11 @@ fn run_bank(store: &Store, args: &[&str]) -> (Option<i32>, String, checkers::ban
         .args(args)
         .output()
         .unwrap();
-    let results = store.results();
-    let bank = results
-        .checks
-        .parts()
-        .into_iter()
-        .find_map(|(_, p)| match &p.detail {
-            checkers::CheckDetail::Bank(b) => Some(b.clone()),
-            _ => None,
-        })
-        .unwrap_or_else(|| panic!("no bank result: {}", text(&o)));
+    let bank = detail(&store.results(), |r| match &r.detail {
+        checkers::CheckDetail::Bank(b) => Some(b.clone()),
+        _ => None,
+    })
+    .unwrap_or_else(|| panic!("no bank result: {}", text(&o)));
     (o.status.code(), text(&o), bank)
 }
 

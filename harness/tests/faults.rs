@@ -257,6 +257,17 @@ fn serializable_reads_are_stale_under_partition() {
     panic!("serializable reads were not caught in 2 runs:\n{}", outputs.join("\n---\n"));
 }
 
+/// An `etcd` of the test's own (a script that runs the real one) in a directory beside the
+/// store, so that a test can take it away mid-run: its directory and its path.
+fn wrapped_etcd(store: &Store) -> (std::path::PathBuf, std::path::PathBuf) {
+    let dir = store.0.with_extension("bin");
+    std::fs::create_dir_all(&dir).unwrap();
+    let script = dir.join("etcd");
+    std::fs::write(&script, "#!/bin/sh\nexec etcd \"$@\"\n").unwrap();
+    std::fs::set_permissions(&script, std::os::unix::fs::PermissionsExt::from_mode(0o755)).unwrap();
+    (dir, script)
+}
+
 /// Issue 10, item 9: a restart that could not be done (the binary is gone) was recorded as
 /// `restarted`. Now the stop op carries the error, the final heal says it failed, and the
 /// verdict is unknown: the cluster could not be brought back for the final reads.
@@ -267,11 +278,7 @@ fn a_restart_that_fails_is_recorded_as_failed() {
     }
     let _serial = SERIAL.lock().unwrap_or_else(|p| p.into_inner());
     let store = Store::new("restart-fails");
-    let dir = store.0.with_extension("bin");
-    std::fs::create_dir_all(&dir).unwrap();
-    let script = dir.join("etcd");
-    std::fs::write(&script, "#!/bin/sh\nexec etcd \"$@\"\n").unwrap();
-    std::fs::set_permissions(&script, std::os::unix::fs::PermissionsExt::from_mode(0o755)).unwrap();
+    let (dir, script) = wrapped_etcd(&store);
     let mut child = faultline(&store, "12", &["--nemesis", "kill", "--kill-targets", "one", "--nemesis-interval", "3"])
         .arg("--etcd-binary")
         .arg(&script)
@@ -339,11 +346,7 @@ fn a_signal_ends_the_recovery_wait_at_once() {
     }
     let _serial = SERIAL.lock().unwrap_or_else(|p| p.into_inner());
     let store = Store::new("recovery-wait");
-    let dir = store.0.with_extension("bin");
-    std::fs::create_dir_all(&dir).unwrap();
-    let script = dir.join("etcd");
-    std::fs::write(&script, "#!/bin/sh\nexec etcd \"$@\"\n").unwrap();
-    std::fs::set_permissions(&script, std::os::unix::fs::PermissionsExt::from_mode(0o755)).unwrap();
+    let (dir, script) = wrapped_etcd(&store);
     let mut child =
         faultline(&store, "6", &["--nemesis", "kill", "--kill-targets", "one", "--nemesis-interval", "2", "--start-timeout", "120"])
             .arg("--etcd-binary")

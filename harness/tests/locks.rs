@@ -9,7 +9,8 @@ use std::process::Command;
 use std::sync::Mutex;
 
 mod common;
-use common::{text, Store};
+use checkers::CheckDetail;
+use common::{detail, text, Store};
 use history::Validity;
 
 static SERIAL: Mutex<()> = Mutex::new(());
@@ -27,6 +28,22 @@ fn run(store: &Store, workload: &str, seed: u64, time_limit: &str, extra: &[&str
     (o.status.code(), text(&o))
 }
 
+/// Runs `workload` under the pauses with seeds 1, 2, 3 until one is invalid; its store and
+/// output. Every run must be decided (valid or invalid).
+fn first_invalid(workload: &str) -> (Store, String) {
+    let mut outputs = Vec::new();
+    for seed in 1..=3 {
+        let store = Store::new(&format!("{workload}-{seed}"));
+        let (code, out) = run(&store, workload, seed, "60", &PAUSES);
+        assert!(code == Some(0) || code == Some(1), "seed {seed} was not decided:\n{out}");
+        if code == Some(1) {
+            return (store, out);
+        }
+        outputs.push(out);
+    }
+    panic!("{workload}: no violation in 3 runs of 60 s:\n{}", outputs.join("\n---\n"));
+}
+
 #[test]
 fn without_faults_the_etcd_lock_is_exclusive() {
     if !common::can_run(&["ip", "iptables", "etcd"]) {
@@ -36,17 +53,11 @@ fn without_faults_the_etcd_lock_is_exclusive() {
     let store = Store::new("lock-calm");
     let (code, out) = run(&store, "lock", 1, "12", &["--nemesis", "none"]);
     assert_eq!(code, Some(0), "{out}");
-    let results = store.results();
-    let Some(checkers::CheckDetail::MutualExclusion(m)) = results
-        .checks
-        .parts()
-        .into_iter()
-        .map(|(_, p)| &p.detail)
-        .find(|d| matches!(d, checkers::CheckDetail::MutualExclusion(_)))
-        .cloned()
-    else {
-        panic!("no mutual-exclusion result: {out}")
-    };
+    let m = detail(&store.results(), |r| match &r.detail {
+        CheckDetail::MutualExclusion(m) => Some(m.clone()),
+        _ => None,
+    })
+    .unwrap_or_else(|| panic!("no mutual-exclusion result: {out}"));
     assert!(m.holds >= 8, "the lock changed hands: {} holds", m.holds);
     assert_eq!(m.overlap_count, 0);
     assert!(out.contains("valid: mutual exclusion"), "{out}");
@@ -61,26 +72,16 @@ fn pausing_etcd_loses_adds_to_a_lock_guarded_set() {
         return;
     }
     let _serial = SERIAL.lock().unwrap_or_else(|p| p.into_inner());
-    let mut outputs = Vec::new();
-    for seed in 1..=3 {
-        let store = Store::new(&format!("lock-set-{seed}"));
-        let (code, out) = run(&store, "lock-set", seed, "60", &PAUSES);
-        assert!(code == Some(0) || code == Some(1), "seed {seed} was not decided:\n{out}");
-        if code == Some(1) {
-            let results = store.results();
-            assert_eq!(results.valid, Validity::Invalid);
-            let set = results.checks.parts().into_iter().find_map(|(_, p)| match &p.detail {
-                checkers::CheckDetail::Set(s) => Some(s.clone()),
-                _ => None,
-            });
-            let lost = &set.expect("a set result").keys[0].lost;
-            assert!(!lost.is_empty(), "{out}");
-            assert!(out.contains("lost: "), "the lost elements are listed: {out}");
-            return;
-        }
-        outputs.push(out);
-    }
-    panic!("no lost add in 3 runs of 60 s:\n{}", outputs.join("\n---\n"));
+    let (store, out) = first_invalid("lock-set");
+    let results = store.results();
+    assert_eq!(results.valid, Validity::Invalid);
+    let set = detail(&results, |r| match &r.detail {
+        CheckDetail::Set(s) => Some(s.clone()),
+        _ => None,
+    });
+    let lost = &set.expect("a set result").keys[0].lost;
+    assert!(!lost.is_empty(), "{out}");
+    assert!(out.contains("lost: "), "the lost elements are listed: {out}");
 }
 
 /// Two holders at once in 9 of 10 runs of 60 s (median 18.7 s in): three runs miss with odds of
@@ -91,32 +92,17 @@ fn pausing_etcd_lets_two_clients_hold_the_lock_at_once_and_names_them() {
         return;
     }
     let _serial = SERIAL.lock().unwrap_or_else(|p| p.into_inner());
-    let mut outputs = Vec::new();
-    for seed in 1..=3 {
-        let store = Store::new(&format!("lock-{seed}"));
-        let (code, out) = run(&store, "lock", seed, "60", &PAUSES);
-        assert!(code == Some(0) || code == Some(1), "seed {seed} was not decided:\n{out}");
-        if code == Some(1) {
-            let results = store.results();
-            let m = results
-                .checks
-                .parts()
-                .into_iter()
-                .find_map(|(_, p)| match &p.detail {
-                    checkers::CheckDetail::MutualExclusion(m) => Some((p.valid, m.clone())),
-                    _ => None,
-                })
-                .expect("a mutual-exclusion result");
-            assert_eq!(m.0, Validity::Invalid, "{out}");
-            let pair = &m.1.overlaps[0];
-            assert_ne!(pair.first.process, pair.second.process);
-            assert_ne!(pair.first.acquired["lease"], pair.second.acquired["lease"], "two leases");
-            assert!(out.contains("pairs of clients held the lock at once"), "{out}");
-            let report = std::fs::read_to_string(store.0.join("latest/report.html")).unwrap();
-            assert!(report.contains("Mutual exclusion: two holders at once"), "the report shows the pairs");
-            return;
-        }
-        outputs.push(out);
-    }
-    panic!("no two holders in 3 runs of 60 s:\n{}", outputs.join("\n---\n"));
+    let (store, out) = first_invalid("lock");
+    let (valid, m) = detail(&store.results(), |r| match &r.detail {
+        CheckDetail::MutualExclusion(m) => Some((r.valid, m.clone())),
+        _ => None,
+    })
+    .expect("a mutual-exclusion result");
+    assert_eq!(valid, Validity::Invalid, "{out}");
+    let pair = &m.overlaps[0];
+    assert_ne!(pair.first.process, pair.second.process);
+    assert_ne!(pair.first.acquired["lease"], pair.second.acquired["lease"], "two leases");
+    assert!(out.contains("pairs of clients held the lock at once"), "{out}");
+    let report = std::fs::read_to_string(store.0.join("latest/report.html")).unwrap();
+    assert!(report.contains("Mutual exclusion: two holders at once"), "the report shows the pairs");
 }

@@ -125,3 +125,8 @@ pub fn schedule(history: &[Op]) -> Vec<(String, Vec<String>, serde_json::Value)>
         })
         .collect()
 }
+
+/// The first checker result of a run (its parts, when composed) that `pick` takes.
+pub fn detail<T>(results: &RunRecord, pick: impl Fn(&checkers::CheckResult) -> Option<T>) -> Option<T> {
+    results.checks.parts().into_iter().find_map(|(_, p)| pick(p))
+}
