@@ -3,7 +3,9 @@
 //! ```text
 //! cargo run --release -p checkers --example synth -- kv 1000000 20 1000 0.01 /tmp/kv.jsonl
 //! ```
-//! Arguments: workload ops clients keys info-rate file [seed] [info-lag].
+//! Arguments: workload ops clients keys info-rate file [seed] [info-lag]. The workload
+//! `list-append` writes a strictly serializable list-append history (KEYS is ignored: keys
+//! rotate) of OPS transactions, for `faultline check --checker elle`.
 
 use checkers::synth::{generate, Spec, Workload};
 
@@ -11,7 +13,7 @@ fn main() {
     let args: Vec<String> = std::env::args().skip(1).collect();
     if args.len() < 6 {
         eprintln!("usage: synth WORKLOAD OPS CLIENTS KEYS INFO_RATE FILE [SEED] [INFO_LAG]");
-        eprintln!("  WORKLOAD: register cas-register kv multi-register mutex counter set fifo");
+        eprintln!("  WORKLOAD: register cas-register kv multi-register mutex counter set fifo list-append");
         std::process::exit(254);
     }
     let workload = match args[0].as_str() {
@@ -23,6 +25,7 @@ fn main() {
         "counter" => Workload::Counter,
         "set" => Workload::Set,
         "fifo" => Workload::Fifo,
+        "list-append" => Workload::Register, // not a linearizable object: written below
         other => {
             eprintln!("unknown workload {other}");
             std::process::exit(254);
@@ -44,7 +47,11 @@ fn main() {
         seed: args.get(6).and_then(|s| s.parse().ok()).unwrap_or(1),
         info_lag: args.get(7).and_then(|s| s.parse().ok()).unwrap_or(100),
     };
-    let history = generate(&spec);
+    let history = if args[0] == "list-append" {
+        checkers::synth::list_append(spec.ops, spec.clients, spec.info_rate, spec.seed)
+    } else {
+        generate(&spec)
+    };
     let file = std::fs::File::create(&args[5]).unwrap_or_else(|e| {
         eprintln!("{}: {e}", args[5]);
         std::process::exit(254)

@@ -27,6 +27,7 @@ pub mod availability;
 pub mod bank;
 mod checker;
 pub mod counter;
+pub mod elle;
 pub mod linearizable;
 pub mod model;
 pub mod models;
@@ -60,6 +61,8 @@ pub enum CheckDetail {
     Bank(bank::BankResult),
     /// No two clients held a lock at once.
     MutualExclusion(mutual_exclusion::MutualExclusionResult),
+    /// No transactional anomaly the consistency model forbids (Elle's list-append).
+    ListAppend(elle::ElleResult),
     /// Several checkers, each under its name.
     Compose(Vec<Named>),
     /// The checker panicked: no verdict (`unknown`).

@@ -294,3 +294,121 @@ pub fn generate(spec: &Spec) -> History {
     }
     History::from_ops("synthetic", ops)
 }
+
+/// One transaction of [`list_append`]: its micro-ops (append?, key, value), whether it ends
+/// indeterminate and then whether it takes effect, and its completed value.
+struct PlannedTxn {
+    process: u64,
+    mops: Vec<(bool, i64, i64)>,
+    info: bool,
+    applies: bool,
+    result: Option<Value>,
+}
+
+/// A strictly serializable list-append history (Elle's workload) of `txns` transactions by
+/// `clients` clients: each transaction of 1–4 micro-ops (appends of unique values, reads of
+/// whole lists) over 8 active keys, each key retired after 32 appends, takes effect at one
+/// instant between its invoke and its completion on one true database. A fraction `info_rate`
+/// end indeterminate (half of those took effect). Deterministic for a given seed.
+pub fn list_append(txns: usize, clients: usize, info_rate: f64, seed: u64) -> History {
+    const ACTIVE: usize = 8;
+    const PER_KEY: u32 = 32;
+    let mut rng = Rng::new(seed);
+    let clients = clients.max(1);
+    let mut active: Vec<(i64, u32)> = (0..ACTIVE as i64).map(|k| (k, 0)).collect();
+    let mut next_key = ACTIVE as i64;
+    let mut next_value: BTreeMap<i64, i64> = BTreeMap::new();
+    let mut clock = vec![0u64; clients];
+    let mut process: Vec<u64> = (0..clients as u64).collect();
+    let mut next_process = clients as u64;
+    let mut events: Vec<(u64, u64, u8, usize)> = Vec::with_capacity(txns * 3);
+    let mut planned: Vec<PlannedTxn> = Vec::with_capacity(txns);
+    for n in 0..txns {
+        let client = n % clients;
+        let mut mops = Vec::new();
+        for _ in 0..1 + rng.below(4) {
+            let slot = rng.below(ACTIVE as u64) as usize;
+            let key = active[slot].0;
+            if rng.chance(0.5) {
+                let v = next_value.entry(key).or_insert(0);
+                *v += 1;
+                mops.push((true, key, *v));
+                active[slot].1 += 1;
+                if active[slot].1 >= PER_KEY {
+                    active[slot] = (next_key, 0);
+                    next_key += 1;
+                }
+            } else {
+                mops.push((false, key, 0));
+            }
+        }
+        let info = rng.chance(info_rate);
+        let start = clock[client] + rng.below(50);
+        let effect = start + 1 + rng.below(100);
+        let end = effect + 1 + rng.below(100);
+        clock[client] = end + 1;
+        let id = planned.len();
+        planned.push(PlannedTxn { process: process[client], mops, info, applies: rng.chance(0.5), result: None });
+        events.push((start, 3 * id as u64, 0, id));
+        events.push((effect, 3 * id as u64 + 1, 1, id));
+        events.push((end, 3 * id as u64 + 2, 2, id));
+        if info {
+            process[client] = next_process;
+            next_process += 1;
+        }
+    }
+    events.sort_unstable();
+    let as_value = |mops: &[(bool, i64, i64)], reads: Option<&[Value]>| -> Value {
+        Value::Array(
+            mops.iter()
+                .enumerate()
+                .map(|(i, (append, k, v))| match (append, reads) {
+                    (true, _) => json!(["append", k, v]),
+                    (false, Some(r)) => json!(["r", k, r[i]]),
+                    (false, None) => json!(["r", k, null]),
+                })
+                .collect(),
+        )
+    };
+    let mut db: BTreeMap<i64, Vec<i64>> = BTreeMap::new();
+    let mut ops = Vec::with_capacity(events.len());
+    for (time, _, kind, id) in events {
+        let PlannedTxn { process: proc_id, mops, info, applies, result } = &mut planned[id];
+        let (kind, value) = match kind {
+            0 => (OpType::Invoke, as_value(mops, None)),
+            1 => {
+                if *info && !*applies {
+                    continue;
+                }
+                let reads: Vec<Value> = mops
+                    .iter()
+                    .map(|(append, k, v)| {
+                        let list = db.entry(*k).or_default();
+                        if *append {
+                            list.push(*v);
+                            Value::Null
+                        } else {
+                            json!(list)
+                        }
+                    })
+                    .collect();
+                *result = Some(as_value(mops, Some(&reads)));
+                continue;
+            }
+            _ if *info => (OpType::Info, as_value(mops, None)),
+            _ => (OpType::Ok, result.clone().unwrap_or(Value::Null)),
+        };
+        ops.push(Op {
+            index: ops.len() as u64,
+            kind,
+            process: Process::Client(*proc_id),
+            f: "txn".into(),
+            key: None,
+            value,
+            time,
+            node: None,
+            error: None,
+        });
+    }
+    History::from_ops("synthetic-list-append", ops)
+}

@@ -6,6 +6,7 @@ mod availability;
 mod bank;
 mod counter;
 mod linearizable;
+mod list_append;
 mod mutual_exclusion;
 mod set;
 mod stats;
@@ -40,6 +41,7 @@ pub(crate) fn verdict_lines(out: &mut String, result: &CheckResult) {
             CheckDetail::Counter(c) => counter::verdict_line(out, c),
             CheckDetail::MutualExclusion(m) => mutual_exclusion::verdict_line(out, m),
             CheckDetail::Bank(b) => bank::verdict_line(out, b),
+            CheckDetail::ListAppend(l) => list_append::verdict_line(out, l),
             CheckDetail::Availability(_) => {}
             other => generic_line(out, name, part.valid, other),
         }
@@ -55,6 +57,7 @@ pub(crate) fn sections(out: &mut String, result: &CheckResult, drawn: &Drawn) {
             CheckDetail::Counter(c) => counter::sections(out, c),
             CheckDetail::MutualExclusion(m) => mutual_exclusion::sections(out, m),
             CheckDetail::Bank(b) => bank::sections(out, b),
+            CheckDetail::ListAppend(l) => list_append::sections(out, l),
             CheckDetail::Availability(_) | CheckDetail::Stats(_) => {}
             other => generic_section(out, name, other),
         }
@@ -93,6 +96,7 @@ fn explain_raw(result: &CheckResult) -> String {
             CheckDetail::Counter(c) => counter::explain(c),
             CheckDetail::MutualExclusion(m) => mutual_exclusion::explain(m),
             CheckDetail::Bank(b) => bank::explain(b),
+            CheckDetail::ListAppend(l) => list_append::explain(l),
             CheckDetail::Crashed { message } => format!("unknown: the {name} checker crashed: {message}\n"),
             CheckDetail::Compose(_) => format!("{}: {name}\n", part.valid.as_str()),
         };
