@@ -238,13 +238,18 @@ impl Search {
             return Err(why);
         }
         if extra & PROCESS != 0 {
+            // From each process's last transaction that completed ok: one that ended
+            // indeterminate may take effect after its process went on.
             let mut last: FxHashMap<u64, u32> = FxHashMap::default();
             for (id, t) in txns.txns.iter().enumerate() {
                 if !in_graph[id] {
                     continue;
                 }
-                if let Some(prev) = last.insert(t.process, id as u32) {
+                if let Some(&prev) = last.get(&t.process) {
                     edges.push((prev, id as u32, PROCESS));
+                }
+                if t.outcome == Outcome::Ok {
+                    last.insert(t.process, id as u32);
                 }
             }
         }

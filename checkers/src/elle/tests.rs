@@ -448,3 +448,22 @@ fn past_the_time_limit_or_memory_budget_the_answer_is_unknown() {
     let CheckDetail::ListAppend(e) = r.detail else { panic!() };
     assert!(e.cause.unwrap().starts_with("memory budget"));
 }
+
+/// A process that goes on after an indeterminate transaction (Jepsen retires it; other tools
+/// may not): the indeterminate one may take effect later, so it precedes nothing in process
+/// order.
+#[test]
+fn process_order_does_not_start_at_an_indeterminate_transaction() {
+    let ops = vec![
+        op(OpType::Invoke, 0, json!([["append", "x", 1]])),
+        op(OpType::Info, 0, json!([["append", "x", 1]])),
+        op(OpType::Invoke, 0, json!([["r", "x", null]])),
+        op(OpType::Ok, 0, json!([["r", "x", []]])),
+        op(OpType::Invoke, 1, json!([["r", "x", null]])),
+        op(OpType::Ok, 1, json!([["r", "x", [1]]])),
+    ];
+    let h = History::from_ops("h", ops);
+    let (valid, r) = check(&h, ConsistencyModel::StrongSessionSerializable);
+    assert_eq!(valid, Validity::Valid, "{:?}", r.counts);
+    assert_eq!(r.info_committed, 1);
+}
