@@ -306,6 +306,7 @@ fn first_violation(record: &RunRecord) -> Option<f64> {
             checkers::CheckDetail::Counter(c) => times.extend(c.errors.iter().map(|e| e.time)),
             checkers::CheckDetail::MutualExclusion(m) => times.extend(m.overlaps.iter().map(|o| o.second.from)),
             checkers::CheckDetail::Bank(b) => times.extend(b.bad_reads.iter().map(|r| r.time)),
+            checkers::CheckDetail::ListAppend(l) => times.extend(l.anomalies.iter().filter(|a| a.prohibited).map(|a| a.time())),
             _ => {}
         }
     }

@@ -409,3 +409,36 @@ fn many_files_and_directories_in_one_process() {
     assert!(stderr(&o).contains("--report takes one history file"), "{}", stderr(&o));
     let _ = std::fs::remove_dir_all(&dir);
 }
+
+/// `--checker elle` on a Jepsen EDN list-append history: the anomaly named, the exit code per
+/// model, typed JSON, and flags of the other checker refused.
+#[test]
+fn elle_names_the_anomaly_and_exits_per_consistency_model() {
+    let file = sample("list-append-read-skew.edn");
+    let o = faultline(&["check", "--checker", "elle", &file]);
+    assert_eq!(o.status.code(), Some(1), "{}{}", stdout(&o), stderr(&o));
+    assert!(stdout(&o).contains("forbidden: G-single"), "{}", stdout(&o));
+    assert!(stdout(&o).contains("T1 < T2 (rw): T1 read key x = [] without 1, which T2 appended next"), "{}", stdout(&o));
+    let o = faultline(&["check", "--checker", "elle", "--consistency-model", "read-committed", &file]);
+    assert_eq!(o.status.code(), Some(0), "{}", stdout(&o));
+    let o = faultline(&["check", "--checker", "elle", "--json", &file]);
+    #[derive(serde::Deserialize)]
+    struct Out {
+        valid: history::Validity,
+        result: checkers::elle::ElleResult,
+    }
+    let out: Out = serde_json::from_slice(&o.stdout).expect("typed JSON");
+    assert_eq!(out.valid, history::Validity::Invalid);
+    assert_eq!(out.result.prohibited, ["G-single"]);
+    assert_eq!(out.result.anomalies[0].cycle.len(), 2);
+    for bad in [vec!["--model", "kv"], vec!["--consistency-model", "serialisable"]] {
+        let mut args = vec!["check", "--checker", "elle"];
+        args.extend(bad.iter().copied());
+        args.push(&file);
+        let o = faultline(&args);
+        assert_eq!(o.status.code(), Some(254), "{args:?}: {}", stderr(&o));
+    }
+    let o = faultline(&["check", "--consistency-model", "serializable", &file]);
+    assert_eq!(o.status.code(), Some(254));
+    assert!(stderr(&o).contains("--consistency-model applies to --checker elle"), "{}", stderr(&o));
+}

@@ -11,6 +11,7 @@ pub mod bank;
 pub mod client;
 pub mod counter;
 pub mod generator;
+pub mod list_append;
 pub mod lock;
 pub mod register;
 pub mod rw_register;
@@ -49,6 +50,10 @@ pub enum WorkloadKind {
     /// Transfers between 5 accounts of 20, each one transaction, and reads of every account at
     /// once; every read must sum to 100 with no negative balance.
     Bank,
+    /// Transactions of 1–4 appends to and reads of lists over a rotating group of 4 keys;
+    /// transactional anomalies (Elle: G0, G1a/b/c, G-single, G2-item…) under strict
+    /// serializability.
+    ListAppend,
 }
 
 /// What a workload may be configured with.
@@ -69,6 +74,7 @@ impl WorkloadKind {
             WorkloadKind::Lock => Box::new(lock::Lock),
             WorkloadKind::LockSet => Box::new(lock::LockSet::new()),
             WorkloadKind::Bank => Box::new(bank::Bank),
+            WorkloadKind::ListAppend => Box::new(list_append::ListAppend),
         }
     }
 
@@ -82,6 +88,7 @@ impl WorkloadKind {
             WorkloadKind::Lock => "lock",
             WorkloadKind::LockSet => "lock-set",
             WorkloadKind::Bank => "bank",
+            WorkloadKind::ListAppend => "list-append",
         }
     }
 }

@@ -8,6 +8,7 @@ use std::time::Duration;
 use serde_json::{json, Map, Value};
 
 use workloads::bank::{Transfer, ACCOUNTS, INITIAL};
+use workloads::list_append;
 use workloads::{BoxFuture, Client, Completion, Invocation};
 
 /// What a failed compare answers (certainly not applied).
@@ -54,6 +55,7 @@ impl BundledClient {
                 Err(e) => Completion::Fail(e),
             },
             ("bank", "transfer") => self.transfer(op).await,
+            ("list-append", "txn") => self.list_txn(op).await,
             ("set", "add") => {
                 let element = op.value.clone();
                 self.update(
@@ -134,6 +136,33 @@ impl BundledClient {
         let set = json!({ &from: next[t.from as usize], &to: next[t.to as usize] });
         match self.request("txn", json!({ "key": BANK_TABLE, "compare": compare, "set": set })).await {
             Completion::Ok(_) => Completion::Ok(op.value.clone()),
+            other => other,
+        }
+    }
+
+    /// A list-append transaction: one request on its group's table (`la/<group>`).
+    async fn list_txn(&self, op: &Invocation) -> Completion {
+        let Some(mops) = list_append::micro_ops(&op.value) else { return Completion::Fail(format!("not a transaction: {}", op.value)) };
+        let Some(&(_, first, _)) = mops.first() else { return Completion::Ok(op.value.clone()) };
+        let table = format!("la/{}", list_append::group_of(first));
+        let ops: Vec<Value> = mops
+            .iter()
+            .map(|(append, k, v)| if *append { json!(["append", k.to_string(), v]) } else { json!(["r", k.to_string(), null]) })
+            .collect();
+        match self.request("txn", json!({ "key": table, "ops": ops })).await {
+            Completion::Ok(Value::Array(reads)) => {
+                let lists: Option<Vec<Vec<i64>>> = mops
+                    .iter()
+                    .zip(&reads)
+                    .map(|((append, _, _), r)| if *append { Some(Vec::new()) } else { r.as_array()?.iter().map(Value::as_i64).collect() })
+                    .collect();
+                match lists {
+                    Some(lists) if reads.len() == mops.len() => Completion::Ok(list_append::completed(&mops, &lists)),
+                    // Applied (the round succeeded), but the answer cannot be read back.
+                    _ => Completion::Info(format!("unexpected answer {}", Value::Array(reads))),
+                }
+            }
+            Completion::Ok(other) => Completion::Info(format!("unexpected answer {other}")),
             other => other,
         }
     }

@@ -11,7 +11,8 @@
 //! HTTP API (JSON): `POST /kv/read {"key"}`, `/kv/write {"key","value"}`,
 //! `/kv/cas {"key","from","to"}`, `/kv/txn {"key": table, "read": [fields], "compare": {field:
 //! value}, "set": {field: value}}` (a transaction over the fields of a table, which is one
-//! register holding an object: one round) → 200 `{"ok":true,"value":…}` or `{"ok":false}` (cas compare
+//! register holding an object: one round), or `/kv/txn {"key": table, "ops": [["append", field,
+//! v], ["r", field, null]]}` (list micro-ops in order; the value is each read's list) → 200 `{"ok":true,"value":…}` or `{"ok":false}` (cas compare
 //! failed); 503 `{"error":…,"applied":false}` when the change certainly did not happen; 500
 //! `{"error":…,"applied":null}` when it may have. Peers use `/paxos/prepare` and
 //! `/paxos/accept`; `/status` answers when the node is up.
@@ -28,11 +29,12 @@
 //!   on that key for the lease period measured on theirs. Correct while clocks agree; a node
 //!   whose clock falls behind (clock skew) keeps answering after the others have moved on: stale
 //!   reads.
-//! - `torn-txn`: a multi-key transaction (`/kv/txn`, the bank workload's transfers) runs as one
-//!   round per key — compare each, then write each — instead of one round on the table, and is
-//!   reported failed when a later write fails after earlier ones took effect: concurrent
-//!   transfers interleave, and a fault mid-transaction leaves it half-applied (money created or
-//!   destroyed, which the bank checker sees).
+//! - `torn-txn`: a multi-key transaction (`/kv/txn`: the bank's transfers, list-append
+//!   transactions) runs as one round per key — compare each, then write each; read or append
+//!   each — instead of one round on the table, and is reported failed when a later write fails
+//!   after earlier ones took effect: concurrent transactions interleave (read skew, G-single),
+//!   and a fault mid-transaction leaves it half-applied (money created or destroyed, which the
+//!   bank checker sees; appends of a "failed" transaction that are read, G1a).
 
 mod cli;
 mod client;
@@ -80,7 +82,7 @@ impl Db for Bundled {
     }
 
     fn operations(&self) -> Vec<&'static str> {
-        vec!["read", "write", "cas", "add", "transfer"]
+        vec!["read", "write", "cas", "add", "transfer", "txn"]
     }
 
     fn processes(&self, node: &Node, cluster: &[Node], _run_id: &str) -> Vec<ProcessSpec> {

@@ -158,6 +158,10 @@ async fn handle(node: Arc<Node>, req: Request<Incoming>) -> Result<Response<Full
         ("/kv/read", Some(key)) => node.client_op(&key, Change::Read).await,
         ("/kv/write", Some(key)) => node.client_op(&key, Change::Write(msg["value"].clone())).await,
         ("/kv/cas", Some(key)) => node.client_op(&key, Change::Cas(msg["from"].clone(), msg["to"].clone())).await,
+        ("/kv/txn", Some(table)) if msg.get("ops").is_some() => match parse_list_ops(&msg["ops"]) {
+            Some(ops) => node.list_txn(&table, ops).await,
+            None => reply(StatusCode::BAD_REQUEST, json!({ "error": "ops: a list of [\"append\", field, value] or [\"r\", field, null]" })),
+        },
         ("/kv/txn", Some(table)) => {
             let fields = |name: &str| msg[name].as_object().cloned().unwrap_or_default();
             let read: Vec<String> = msg["read"].as_array().into_iter().flatten().filter_map(|f| f.as_str().map(str::to_string)).collect();
@@ -177,6 +181,50 @@ enum Change {
     /// On a register holding an object: if every `compare` field holds its value (absent:
     /// null), set the `set` fields.
     Txn(Map<String, Value>, Map<String, Value>),
+    /// On a register holding an object of lists: the micro-ops in order, each an append to
+    /// or a read of one field's list; the answer is the reads' lists.
+    Lists(Vec<ListOp>),
+}
+
+/// One micro-op of a list transaction.
+#[derive(Clone, Debug)]
+struct ListOp {
+    append: bool,
+    field: String,
+    value: Value,
+}
+
+fn parse_list_ops(ops: &Value) -> Option<Vec<ListOp>> {
+    ops.as_array()?
+        .iter()
+        .map(|m| {
+            let field = m.get(1).map(|f| f.as_str().map(str::to_string).unwrap_or_else(|| f.to_string()))?;
+            match m.get(0)?.as_str()? {
+                "append" => Some(ListOp { append: true, field, value: m.get(2)?.clone() }),
+                "r" => Some(ListOp { append: false, field, value: Value::Null }),
+                _ => None,
+            }
+        })
+        .collect()
+}
+
+/// Applies list micro-ops to an object of lists: the object after them, and each read's list
+/// (null for an append).
+fn apply_lists(current: &Value, ops: &[ListOp]) -> (Value, Vec<Value>) {
+    let mut fields = current.as_object().cloned().unwrap_or_default();
+    let mut reads = Vec::with_capacity(ops.len());
+    for op in ops {
+        let list = fields.entry(op.field.clone()).or_insert_with(|| json!([]));
+        if op.append {
+            if let Value::Array(items) = list {
+                items.push(op.value.clone());
+            }
+            reads.push(Value::Null);
+        } else {
+            reads.push(list.clone());
+        }
+    }
+    (Value::Object(fields), reads)
 }
 
 enum RoundError {
@@ -293,6 +341,34 @@ impl Node {
         reply(StatusCode::OK, json!({ "ok": true, "value": seen }))
     }
 
+    /// A list-append transaction over fields of `table`. Correct: the table is one register,
+    /// so the transaction is one round. With `torn-txn`: each micro-op is a round of its own on
+    /// the field's register (`table/field`), so concurrent transactions interleave, and a
+    /// failure after earlier appends took effect is reported as the whole transaction's.
+    async fn list_txn(&self, table: &str, ops: Vec<ListOp>) -> Result<Response<Full<Bytes>>, Infallible> {
+        let failed = |e: RoundError| match e {
+            RoundError::NotApplied(e) => reply(StatusCode::SERVICE_UNAVAILABLE, json!({ "error": e, "applied": false })),
+            RoundError::Indeterminate(e) => reply(StatusCode::INTERNAL_SERVER_ERROR, json!({ "error": e, "applied": null })),
+        };
+        if !self.bugs.contains(&Bug::TornTxn) {
+            return match self.round(table, &Change::Lists(ops)).await {
+                Ok((_, reads)) => reply(StatusCode::OK, json!({ "ok": true, "value": reads })),
+                Err(e) => failed(e),
+            };
+        }
+        let mut reads = Vec::with_capacity(ops.len());
+        for op in ops {
+            let field = op.field.clone();
+            let one = ListOp { field: "v".into(), ..op };
+            match self.round(&format!("{table}/{field}"), &Change::Lists(vec![one])).await {
+                Ok((_, mut r)) => reads.push(r.as_array_mut().and_then(|r| r.pop()).unwrap_or(Value::Null)),
+                // The bug: earlier appends stay, yet the transaction is reported not applied.
+                Err(RoundError::Indeterminate(e) | RoundError::NotApplied(e)) => return failed(RoundError::NotApplied(e)),
+            }
+        }
+        reply(StatusCode::OK, json!({ "ok": true, "value": reads }))
+    }
+
     /// The bugs' shortcuts: a read answered without a quorum round.
     fn local_read(&self, key: &str) -> Option<Value> {
         if self.bugs.contains(&Bug::StaleRead) {
@@ -331,11 +407,17 @@ impl Node {
                 .max_by_key(|p| serde_json::from_value::<Ballot>(p["accepted"].clone()).unwrap_or_default())
                 .map(|p| p["value"].clone())
                 .unwrap_or(Value::Null);
+            let mut answer = None;
             let (applied, next) = match change {
                 Change::Read => (true, current.clone()),
                 Change::Write(v) => (true, v.clone()),
                 Change::Cas(from, to) if *from == current => (true, to.clone()),
                 Change::Cas(..) => (false, current.clone()),
+                Change::Lists(ops) => {
+                    let (next, reads) = apply_lists(&current, ops);
+                    answer = Some(Value::Array(reads));
+                    (true, next)
+                }
                 Change::Txn(compare, set) => {
                     let mut fields = current.as_object().cloned().unwrap_or_default();
                     if compare.iter().all(|(f, v)| fields.get(f).unwrap_or(&Value::Null) == v) {
@@ -360,7 +442,7 @@ impl Node {
                     };
                     leases.insert(key.to_string(), (until, next.clone()));
                 }
-                return Ok((applied, next));
+                return Ok((applied, answer.unwrap_or(next)));
             }
             // Some acceptors may hold the new value: it may yet be chosen. Do not retry (a retry
             // could apply a cas twice, or report it failed after it took effect).

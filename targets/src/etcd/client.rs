@@ -93,6 +93,7 @@ impl EtcdClient {
     async fn call(&self, op: &Invocation) -> Completion {
         match (self.workload, op.f.as_str()) {
             ("bank", _) => return self.bank(op).await,
+            ("list-append", _) => return self.list_txn(op).await,
             ("set", "add") => return self.set_add(op).await,
             ("set", "read") => return self.set_read(op).await,
             ("counter", "add") => return self.counter_add(op).await,

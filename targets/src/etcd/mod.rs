@@ -4,6 +4,7 @@
 
 mod bank;
 mod client;
+mod list_append;
 mod lock;
 
 pub use client::EtcdClient;
@@ -60,7 +61,7 @@ impl Db for Etcd {
     }
 
     fn operations(&self) -> Vec<&'static str> {
-        vec!["read", "write", "cas", "add", "acquire", "release", "transfer"]
+        vec!["read", "write", "cas", "add", "acquire", "release", "transfer", "txn"]
     }
 
     fn processes(&self, node: &Node, cluster: &[Node], run_id: &str) -> Vec<ProcessSpec> {
