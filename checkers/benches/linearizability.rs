@@ -158,4 +158,81 @@ fn main() {
         let (time, peak, r) = measure(1, || ModelName::CasRegister.check(&Default::default(), &history, &tight).unwrap());
         report("  same with a 256 MiB budget", time, peak, &summary(&r));
     }
+
+    // The hard single-key family (issue 11): one cas-register key, values 0–4, 10–30 clients,
+    // 1,000–2,000 ops, 10–20% indeterminate, each landing (or not) at any later time. Then the
+    // same with 30–50 clients and 1k–10k ops. Each history has 10 s; the distribution is printed.
+    for (family, clients, ops, seeds) in [("hard family A", (10, 30), (1000, 2000), 40), ("hard family B", (30, 50), (1000, 10_000), 20)] {
+        if !wanted(family) {
+            continue;
+        }
+        let limited = CheckOptions { timeout: Some(Duration::from_secs(10)), max_memory: 2 << 30, ..CheckOptions::default() };
+        let mut times = Vec::new();
+        let (mut unknown, mut peak_max) = (0, 0);
+        for seed in 0..seeds {
+            let mut rng = checkers::synth::Rng::new(1000 + seed);
+            let n = ops.0 + rng.below((ops.1 - ops.0) as u64 + 1) as usize;
+            let c = clients.0 + rng.below((clients.1 - clients.0) as u64 + 1) as usize;
+            let spec = Spec {
+                workload: Workload::CasRegister,
+                ops: n,
+                clients: c,
+                keys: 1,
+                info_rate: 0.10 + rng.below(11) as f64 / 100.0,
+                values: 5,
+                seed: 1000 + seed,
+                // An op takes about 175 time units: an indeterminate op lands at any time up to
+                // the end of the history (or, with probability 1/2, never).
+                info_lag: (n / c) as u64 * 175,
+            };
+            let history = generate(&spec);
+            let (time, peak, r) = measure(1, || ModelName::CasRegister.check(&Default::default(), &history, &limited).unwrap());
+            if r.valid != history::Validity::Valid {
+                unknown += 1;
+            }
+            if std::env::var_os("FAMILY_VERBOSE").is_some() {
+                println!(
+                    "  seed {seed}: {c} clients, {n} ops, {:.0}% info: {:.1} ms, {}",
+                    spec.info_rate * 100.0,
+                    time.as_secs_f64() * 1e3,
+                    summary(&r)
+                );
+            }
+            peak_max = peak_max.max(peak);
+            times.push(time.as_secs_f64());
+        }
+        times.sort_by(|a, b| a.total_cmp(b));
+        let q = |p: f64| times[((times.len() - 1) as f64 * p).round() as usize] * 1e3;
+        println!(
+            "{family}: {} histories, {}-{} clients, {}-{} ops: median {:.1} ms, p90 {:.1} ms, max {:.1} ms; {unknown} not valid within 10 s; heap peak max {:.1} MiB",
+            times.len(),
+            clients.0,
+            clients.1,
+            ops.0,
+            ops.1,
+            q(0.5),
+            q(0.9),
+            q(1.0),
+            mib(peak_max)
+        );
+    }
+
+    // kv with hundreds of indeterminate appends open on one key.
+    if wanted("kv open appends") {
+        // Lag: landing after the end (never seen), or at any time up to the end (half of
+        // those that land are read).
+        for (ops, info_rate, info_lag) in [(3000, 0.2, 100_000_000), (3000, 0.3, 100_000_000), (3000, 0.2, 26_000), (3000, 0.3, 26_000)] {
+            let spec = Spec { workload: Workload::Kv, ops, clients: 20, keys: 1, info_rate, values: 1_000_000, seed: 7, info_lag };
+            let history = generate(&spec);
+            let limited = CheckOptions { timeout: Some(Duration::from_secs(30)), max_memory: 2 << 30, ..CheckOptions::default() };
+            let (time, peak, r) = measure(1, || ModelName::Kv.check(&Default::default(), &history, &limited).unwrap());
+            let landing = if info_lag > 1_000_000 { "never landing" } else { "landing any time" };
+            report(
+                &format!("kv open appends: {ops} ops on one key, 20 clients, {:.0}% info {landing}", info_rate * 100.0),
+                time,
+                peak,
+                &format!("{}; {} left out unobserved", summary(&r), r.unobserved_ops),
+            );
+        }
+    }
 }

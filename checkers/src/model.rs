@@ -60,6 +60,39 @@ pub trait Model: Send + Sync {
         None
     }
 
+    /// Which indeterminate ops of one key can be left out before the search because nothing
+    /// could ever observe them (`ops`: each op and whether it completed `ok`; the answer: one
+    /// flag per op). Leaving out an indeterminate op is always allowed (it may never have
+    /// happened); this is for ops whose presence could not help any linearization, and the
+    /// search is faster without them. They are counted in the result.
+    fn unobservable(&self, ops: &[(&Self::Op, bool)]) -> Vec<bool> {
+        vec![false; ops.len()]
+    }
+
+    /// True when `op` never changes the state: in every state it is either refused or leaves
+    /// the state as it is (a read). The search then takes such an `ok` op as soon as the state
+    /// accepts it, without trying the alternatives.
+    fn is_read_only(&self, _op: &Self::Op) -> bool {
+        false
+    }
+
+    /// Whether an indeterminate `op`, once placed, must be observed by the very next op
+    /// ([`Model::observes`]), or else be left out. True for ops whose effect is overwritten
+    /// whole by the next op that does not observe it (a register's write or compare-and-set):
+    /// in any linearization such an op is either observed at once, or followed by an op that
+    /// ignores the state (a write), and then leaving it out changes nothing. So the search
+    /// places it only right before an op that observes it.
+    fn needs_observer(&self, _op: &Self::Op) -> bool {
+        false
+    }
+
+    /// Whether `op`, applied to `state`, depends on it and accepts it (a read of that value, a
+    /// compare-and-set from it). Only asked after an op for which [`Model::needs_observer`] is
+    /// true.
+    fn observes(&self, _op: &Self::Op, _state: &Self::State) -> bool {
+        true
+    }
+
     /// The state as JSON, for explanations and reports.
     fn state_json(&self, state: &Self::State) -> Value;
 

@@ -586,6 +586,13 @@ fn not_checked(history: &history::History, r: &LinearizabilityResult) -> String 
         let what = if r.nil_read == Some(NilRead::Unknown) { "read" } else { "indeterminate read" };
         parts.push(format!("{} {what}{} with no known result (they constrain nothing)", r.unconstrained_ops, plural(r.unconstrained_ops)));
     }
+    if r.unobserved_ops > 0 {
+        parts.push(format!(
+            "{} indeterminate write{} whose value no read shows (nothing could observe them: the verdict is the same without them)",
+            r.unobserved_ops,
+            plural(r.unobserved_ops)
+        ));
+    }
     if r.nemesis_ops > 0 {
         parts.push(format!("{} nemesis op{}", r.nemesis_ops, plural(r.nemesis_ops)));
     }

@@ -172,6 +172,10 @@ pub struct LinearizabilityResult {
     /// Indeterminate ops left out because they constrain nothing (a read with no result).
     #[serde(default)]
     pub unconstrained_ops: usize,
+    /// Indeterminate ops left out because nothing could observe them (an append of a text no
+    /// read shows): with or without them the verdict is the same.
+    #[serde(default)]
+    pub unobserved_ops: usize,
     /// Nemesis entries (fault starts and stops), which no model checks.
     #[serde(default)]
     pub nemesis_ops: usize,
@@ -245,6 +249,29 @@ pub fn check_linearizable<M: Model>(
         let entry = keys.entry(invoke.key.clone()).or_default();
         entry.0.push(SearchOp { op, call: pair.invoke as u64, ret: completion.and(pair.completion).map(|c| c as u64) });
         entry.1.push(p);
+    }
+
+    // Indeterminate ops that nothing could observe are left out (and counted).
+    let mut unobserved_ops = 0;
+    for (ops, pairs) in keys.values_mut() {
+        let view: Vec<(&M::Op, bool)> = ops.iter().map(|o| (&o.op, o.ret.is_some())).collect();
+        let drop = model.unobservable(&view);
+        if drop.iter().any(|d| *d) {
+            let mut i = 0;
+            ops.retain(|_| {
+                i += 1;
+                !drop[i - 1]
+            });
+            let mut i = 0;
+            pairs.retain(|_| {
+                i += 1;
+                !drop[i - 1]
+            });
+            let n = drop.iter().filter(|d| **d).count();
+            unobserved_ops += n;
+            checked_ops -= n;
+            indeterminate_ops -= n;
+        }
     }
 
     let limits = Limits {
@@ -330,6 +357,7 @@ pub fn check_linearizable<M: Model>(
         indeterminate_ops,
         failed_ops,
         unconstrained_ops,
+        unobserved_ops,
         nemesis_ops: history.ops.iter().filter(|o| !o.is_client()).count(),
         nil_read: None,
         keys: per_key.len(),

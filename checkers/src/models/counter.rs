@@ -58,6 +58,10 @@ impl Model for Counter {
         }
     }
 
+    fn is_read_only(&self, op: &CounterOp) -> bool {
+        matches!(op, CounterOp::Read(_))
+    }
+
     fn is_unconstrained(&self, op: &CounterOp) -> bool {
         matches!(op, CounterOp::Read(None))
     }

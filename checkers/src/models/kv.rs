@@ -78,6 +78,40 @@ impl Model for Kv {
         state.as_ref().is_some_and(|s| v.starts_with(&**s)) || available.iter().any(|op| matches!(op, KvOp::Put(p) if v.starts_with(&**p)))
     }
 
+    /// An indeterminate put or append of a text that no `ok` get returned within its string:
+    /// placed, every string after it holds that text until the next put, so no get happens
+    /// in between (none returned such a string); appends and puts there accept any string, and
+    /// after the put everything is as without it. So it is left out.
+    fn unobservable(&self, ops: &[(&KvOp, bool)]) -> Vec<bool> {
+        // The strings gets returned, without those that are prefixes of another (their texts
+        // are in the longer one): usually a handful per key.
+        let mut seen: Vec<&str> = ops
+            .iter()
+            .filter_map(|(op, ok)| match op {
+                KvOp::Get(Some(v)) if *ok => Some(&**v),
+                _ => None,
+            })
+            .collect();
+        seen.sort_unstable_by_key(|s| std::cmp::Reverse(s.len()));
+        seen.dedup();
+        let mut kept: Vec<&str> = Vec::new();
+        for s in seen {
+            if !kept.iter().any(|k| k.starts_with(s)) {
+                kept.push(s);
+            }
+        }
+        ops.iter()
+            .map(|(op, ok)| match op {
+                KvOp::Put(v) | KvOp::Append(v) if !*ok => !kept.iter().any(|k| k.contains(&**v)),
+                _ => false,
+            })
+            .collect()
+    }
+
+    fn is_read_only(&self, op: &KvOp) -> bool {
+        matches!(op, KvOp::Get(_))
+    }
+
     fn is_unconstrained(&self, op: &KvOp) -> bool {
         matches!(op, KvOp::Get(None))
     }

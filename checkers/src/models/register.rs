@@ -101,6 +101,24 @@ impl Model for Register {
         matches!(op, RegisterOp::Read(None))
     }
 
+    /// A write or cas overwrites the whole value: placed and not observed at once, the next op
+    /// is one that ignores the value (a write; a read of another value or a cas from another
+    /// value would not be accepted), so leaving it out changes nothing.
+    fn is_read_only(&self, op: &RegisterOp) -> bool {
+        matches!(op, RegisterOp::Read(_))
+    }
+
+    fn needs_observer(&self, op: &RegisterOp) -> bool {
+        matches!(op, RegisterOp::Write(_) | RegisterOp::Cas(..))
+    }
+
+    fn observes(&self, op: &RegisterOp, state: &Scalar) -> bool {
+        match op {
+            RegisterOp::Read(Some(v)) | RegisterOp::Cas(v, _) => v == state,
+            RegisterOp::Read(None) | RegisterOp::Write(_) => false,
+        }
+    }
+
     fn state_json(&self, state: &Scalar) -> Value {
         state.to_json()
     }

@@ -55,6 +55,10 @@ impl Model for Set {
         }
     }
 
+    fn is_read_only(&self, op: &SetOp) -> bool {
+        matches!(op, SetOp::Read(_))
+    }
+
     fn is_unconstrained(&self, op: &SetOp) -> bool {
         matches!(op, SetOp::Read(None))
     }

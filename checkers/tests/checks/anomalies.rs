@@ -403,3 +403,26 @@ fn every_failing_key_is_reported_with_all_keys() {
     assert_eq!(failing, vec!["a", "b"]);
     assert_eq!(r.per_key.len(), 3);
 }
+
+/// An indeterminate append whose text no get returned is left out before the search, and
+/// counted; it cannot hide a violation (the stale get below stays invalid).
+#[test]
+fn unobserved_indeterminate_appends_are_left_out_and_counted() {
+    let lines = |stale: &str| {
+        [
+            r#"{"type":"invoke","process":0,"f":"append","key":"k","value":"a "}"#.to_string(),
+            r#"{"type":"ok","process":0,"f":"append","key":"k","value":"a "}"#.to_string(),
+            r#"{"type":"invoke","process":1,"f":"append","key":"k","value":"zz "}"#.to_string(),
+            r#"{"type":"info","process":1,"f":"append","key":"k","value":"zz "}"#.to_string(),
+            r#"{"type":"invoke","process":2,"f":"get","key":"k","value":null}"#.to_string(),
+            format!(r#"{{"type":"ok","process":2,"f":"get","key":"k","value":"{stale}"}}"#),
+        ]
+        .join("\n")
+    };
+    let h = history::import::read_history("h.jsonl", &lines("a "), history::import::Format::Jsonl).unwrap();
+    let r = check(Kv, None, &h);
+    assert_eq!((r.valid, r.unobserved_ops, r.checked_ops), (Valid, 1, 2));
+    let h = history::import::read_history("h.jsonl", &lines(""), history::import::Format::Jsonl).unwrap();
+    let r = check(Kv, None, &h);
+    assert_eq!((r.valid, r.unobserved_ops), (Invalid, 1));
+}

@@ -124,7 +124,7 @@ fn accounted(format: Format, text: &str, h: &History) {
     let invokes = h.ops.iter().filter(|o| o.is_client() && o.kind == OpType::Invoke).count();
     assert_eq!(r.nemesis_ops + client, h.ops.len(), "every op is a client's or the nemesis's");
     assert_eq!(r.ops, invokes, "every invoke is an op of the check");
-    assert_eq!(r.checked_ops + r.failed_ops + r.unconstrained_ops, r.ops, "each op is checked or counted as left out");
+    assert_eq!(r.checked_ops + r.failed_ops + r.unconstrained_ops + r.unobserved_ops, r.ops, "each op is checked or counted as left out");
 }
 
 fn fuzz(format: Format, seed_text: &str) {
