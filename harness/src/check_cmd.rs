@@ -330,12 +330,7 @@ fn check_one(args: &CheckArgs, file: &std::path::Path, brief: bool) -> Result<i3
         Ok(text) => text,
         Err(ReadError::Bad(e)) => return Err(Failure::bad_input(e)),
         Err(ReadError::Budget(why)) => {
-            if args.json {
-                println!("{}", serde_json::json!({ "file": name, "valid": "unknown", "cause": "memory-budget", "detail": why }));
-            } else {
-                println!("{}", report::terminal_safe(&format!("unknown: the memory budget was reached before the check: {why}")));
-            }
-            return Ok(exit_codes::UNKNOWN);
+            return Ok(budget_reached(args, &name, &why));
         }
     };
     let text = match text.strip_prefix('\u{feff}') {
@@ -352,12 +347,7 @@ fn check_one(args: &CheckArgs, file: &std::path::Path, brief: bool) -> Result<i3
             history_bytes >> 20,
             max_memory >> 20
         );
-        if args.json {
-            println!("{}", serde_json::json!({ "file": name, "valid": "unknown", "cause": "memory-budget", "detail": why }));
-        } else {
-            println!("{}", report::terminal_safe(&format!("unknown: the memory budget was reached before the check: {why}")));
-        }
-        return Ok(exit_codes::UNKNOWN);
+        return Ok(budget_reached(args, &name, &why));
     }
     if text.trim().is_empty() {
         return Err(Failure::bad_input(anyhow::anyhow!("{name}: the file is empty")));
@@ -463,6 +453,16 @@ fn check_one(args: &CheckArgs, file: &std::path::Path, brief: bool) -> Result<i3
         eprintln!("report: {}", path.display());
     }
     Ok(exit_codes::of(valid))
+}
+
+/// Says that the history could not fit the memory budget (no verdict); the exit code.
+fn budget_reached(args: &CheckArgs, name: &str, why: &str) -> i32 {
+    if args.json {
+        println!("{}", serde_json::json!({ "file": name, "valid": "unknown", "cause": "memory-budget", "detail": why }));
+    } else {
+        println!("{}", report::terminal_safe(&format!("unknown: the memory budget was reached before the check: {why}")));
+    }
+    exit_codes::UNKNOWN
 }
 
 /// The limits the flags set (the memory budget is set by the caller).
