@@ -186,6 +186,12 @@ fn main() {
                 info_lag: (n / c) as u64 * 175,
             };
             let history = generate(&spec);
+            // FAMILY_DUMP=DIR writes each history as JSONL, to check the same files elsewhere.
+            if let Some(dir) = std::env::var_os("FAMILY_DUMP") {
+                let name = format!("{}-seed{seed}.jsonl", family.replace(' ', "-"));
+                let file = std::fs::File::create(PathBuf::from(dir).join(name)).expect("FAMILY_DUMP is a writable directory");
+                history.write_jsonl(std::io::BufWriter::new(file)).expect("the history is written");
+            }
             let (time, peak, r) = measure(1, || ModelName::CasRegister.check(&Default::default(), &history, &limited).unwrap());
             if r.valid != history::Validity::Valid {
                 unknown += 1;
