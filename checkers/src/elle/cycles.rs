@@ -148,9 +148,11 @@ impl Search {
                 break;
             }
             let local = Local::new(&graph, component);
+            // A cycle can only be found twice within one component.
+            let first = found.cycles.len();
             for extra_pass in [0, extra] {
                 if extra_pass == 0 || extra != 0 {
-                    if let Err(why) = local.search(extra_pass, found, &mut work, budget) {
+                    if let Err(why) = local.search(extra_pass, found, first, &mut work, budget) {
                         search.cut_short = Some(why);
                         break;
                     }
@@ -362,7 +364,7 @@ impl Local {
     }
 
     /// The searches, with data edges and `extra`; with `extra` only cycles that need it count.
-    fn search(&self, extra: u8, found: &mut Found, work: &mut u64, budget: &Budget<'_>) -> Result<(), String> {
+    fn search(&self, extra: u8, found: &mut Found, first: usize, work: &mut u64, budget: &Budget<'_>) -> Result<(), String> {
         let mut bfs = Bfs::new(self.ids.len());
         let keep = |cycle: &[(u32, u8)]| extra == 0 || cycle.iter().any(|(_, b)| b & extra != 0);
         // G0, then G1c.
@@ -379,7 +381,7 @@ impl Local {
                             continue;
                         }
                         if let Some(cycle) = bfs.cycle(&self.out, a, b, needs, mask | extra, false, work) {
-                            if keep(&cycle) && self.record(found, &cycle) {
+                            if keep(&cycle) && self.record(found, first, &cycle) {
                                 reported += 1;
                             }
                         }
@@ -409,7 +411,7 @@ impl Local {
                         continue;
                     }
                     if let Some(cycle) = bfs.cycle(&self.out, a, b, RW, WW | WR | extra, false, work) {
-                        if keep(&cycle) && self.record(found, &cycle) {
+                        if keep(&cycle) && self.record(found, first, &cycle) {
                             singles += 1;
                         }
                     }
@@ -434,7 +436,7 @@ impl Local {
                         .cycle(&self.out, a, b, RW, WW | WR | RW | extra, true, work)
                         .or_else(|| bfs.cycle(&self.out, a, b, RW, WW | WR | RW | extra, false, work));
                     if let Some(cycle) = cycle {
-                        if keep(&cycle) && self.record(found, &cycle) {
+                        if keep(&cycle) && self.record(found, first, &cycle) {
                             others += 1;
                         }
                     }
@@ -445,15 +447,16 @@ impl Local {
         Ok(())
     }
 
-    /// Files a cycle under its class; false when the same cycle was filed already.
-    fn record(&self, found: &mut Found, cycle: &[(u32, u8)]) -> bool {
+    /// Files a cycle under its class; false when the same cycle was filed already (since
+    /// `first`, where this component's cycles begin).
+    fn record(&self, found: &mut Found, first: usize, cycle: &[(u32, u8)]) -> bool {
         let (class, via) = classify(cycle);
         let members: Vec<(u32, Relation)> = cycle.iter().map(|(i, bit)| (self.ids[*i as usize], relation(*bit))).collect();
         let same = |m: &Members| match m {
             Members::Cycle(c) => c.len() == members.len() && rotations_equal(c, &members),
             Members::Txns(..) => false,
         };
-        if found.cycles.iter().any(|(c, v, m)| *c == class && *v == via && same(m)) {
+        if found.cycles[first..].iter().any(|(c, v, m)| *c == class && *v == via && same(m)) {
             return false;
         }
         found.cycles.push((class, via, Members::Cycle(members)));

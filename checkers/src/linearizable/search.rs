@@ -517,6 +517,13 @@ fn forced_op<M: Model>(list: &EntryList, model: &M, ops: &[SearchOp<M::Op>], sta
     None
 }
 
+/// Whether doubling the memo table would pass the budget: while it moves, the old and the new
+/// table both exist. `rest`: the search's other bytes.
+fn growing_passes_budget<S: std::hash::Hash + Eq + Clone>(memo: &Memo<S>, limits: &Limits, published: usize, rest: usize) -> bool {
+    let others = limits.memory_used.load(Ordering::Relaxed).saturating_sub(published);
+    others + memo.bytes_if_grown() + rest > limits.memory_limit
+}
+
 /// Decides whether `ops` (one key) are linearizable with respect to `model`.
 pub(crate) fn search<M: Model>(model: &M, ops: &[SearchOp<M::Op>], limits: &Limits) -> (Found, Stats) {
     let mut stats = Stats::default();
@@ -570,12 +577,8 @@ pub(crate) fn search<M: Model>(model: &M, ops: &[SearchOp<M::Op>], limits: &Limi
         if try_forced && !dead_end {
             try_forced = false;
             if let Some(op) = forced_op(&list, model, ops, &state, awaits_observer) {
-                if memo.full() {
-                    let others = limits.memory_used.load(Ordering::Relaxed).saturating_sub(published);
-                    let needed = memo.bytes_if_grown() + 2 * heap_bytes + stack.capacity() * frame_bytes;
-                    if others + needed > limits.memory_limit {
-                        break Found::Unknown(Stop::MemoryBudget);
-                    }
+                if memo.full() && growing_passes_budget(&memo, limits, published, 2 * heap_bytes + stack.capacity() * frame_bytes) {
+                    break Found::Unknown(Stop::MemoryBudget);
                 }
                 let next_set = ok_set ^ zobrist[op];
                 let (window, info_hash) = infos.window(list.first_pending_return(ops, op), &zobrist);
@@ -649,14 +652,8 @@ pub(crate) fn search<M: Model>(model: &M, ops: &[SearchOp<M::Op>], limits: &Limi
                         next_state = stand_in;
                     }
                 }
-                if memo.full() {
-                    // The table is about to double, and while it moves the old and the new table
-                    // both exist: refuse if that would pass the budget.
-                    let others = limits.memory_used.load(Ordering::Relaxed).saturating_sub(published);
-                    let needed = memo.bytes_if_grown() + 2 * heap_bytes + stack.capacity() * frame_bytes;
-                    if others + needed > limits.memory_limit {
-                        break Found::Unknown(Stop::MemoryBudget);
-                    }
+                if memo.full() && growing_passes_budget(&memo, limits, published, 2 * heap_bytes + stack.capacity() * frame_bytes) {
+                    break Found::Unknown(Stop::MemoryBudget);
                 }
                 let next_set = if is_ok { ok_set ^ zobrist[op] } else { ok_set };
                 if !is_ok {
